@@ -1,0 +1,56 @@
+/* Shared pieces of the `ope` command line: the subcommand table, option
+ * helpers, and the one place that prints errors and picks exit statuses. */
+#ifndef OPE_CLI_CLI_H
+#define OPE_CLI_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+#define OPE_COMMAND(name, summary)              \
+  int cmd_##name(int argc, char **argv);        \
+  extern const char cmd_##name##_usage[];
+#include "cli/commands.def"
+#undef OPE_COMMAND
+
+/* Long options every subcommand accepts; append to a command's own table
+ * with CLI_COMMON_OPTIONS and handle with cli_common_option(). */
+enum { CLI_OPT_DB = 1000, CLI_OPT_HELP, CLI_OPT_JSON, CLI_OPT_FIRST_FREE };
+#define CLI_COMMON_OPTIONS                                   \
+  {"db", required_argument, NULL, CLI_OPT_DB},               \
+  {"help", no_argument, NULL, CLI_OPT_HELP}
+
+/* The store path: --db, else $OPE_DB, else ./ope.db. */
+const char *cli_db_path(const char *from_option);
+
+/* Print "ope: WHERE: MESSAGE" to stderr and return the exit status. */
+int cli_fail(const ope_error *err);
+
+/* Print "ope CMD: MESSAGE" and a pointer to help; return 64. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+  __attribute__((format(printf, 2, 3)));
+
+/* Print the usage text of cmd (from the table) to f. Returns 0, or 64 if
+ * there is no such command. */
+int cli_print_usage(const char *cmd, FILE *f);
+
+/* Handle a getopt_long result that is a common option (or an error).
+ * Returns -1 when opt is not common (the caller handles it), 0 when it was
+ * handled and parsing goes on, 1 when the command must return *status now
+ * (--help printed: 0; unknown or malformed option: 64). */
+int cli_common_option(const char *cmd, int opt, const char **db, int *status);
+
+/* Parse a whole number / real with range checks; 0 on success, else prints
+ * a usage error and returns 64. */
+int cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
+                  long hi, long *out);
+int cli_parse_double(const char *cmd, const char *opt, const char *s,
+                     double lo, double hi, double *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *s,
+                  unsigned long long *out);
+
+/* Write a warning line "ope: warning: ..." to stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
