@@ -42,6 +42,13 @@ void cli_warn(const char *fmt, ...) {
   fputc('\n', stderr);
 }
 
+/* The option getopt_long just rejected (it has advanced optind past it). */
+static char **cli_argv;
+void cli_set_argv(char **argv) { cli_argv = argv; }
+static const char *argv_for_errors(void) {
+  return cli_argv && optind > 0 ? cli_argv[optind - 1] : "?";
+}
+
 int cli_common_option(const char *cmd, int opt, const char **db, int *status) {
   switch (opt) {
   case CLI_OPT_DB:
@@ -52,8 +59,13 @@ int cli_common_option(const char *cmd, int opt, const char **db, int *status) {
     *status = 0;
     return 1;
   case '?':
+    fprintf(stderr, "ope %s: unknown option '%s'\nTry 'ope help %s'.\n", cmd,
+            argv_for_errors(), cmd);
+    *status = EX_USAGE;
+    return 1;
   case ':':
-    fprintf(stderr, "Try 'ope help %s'.\n", cmd);
+    fprintf(stderr, "ope %s: option '%s' needs a value\nTry 'ope help %s'.\n", cmd,
+            argv_for_errors(), cmd);
     *status = EX_USAGE;
     return 1;
   default:

@@ -41,6 +41,10 @@ int cli_print_usage(const char *cmd, FILE *f);
  * (--help printed: 0; unknown or malformed option: 64). */
 int cli_common_option(const char *cmd, int opt, const char **db, int *status);
 
+/* Remember a subcommand's argv for messages about rejected options; main()
+ * calls it before dispatching. */
+void cli_set_argv(char **argv);
+
 /* Parse a whole number / real with range checks; 0 on success, else prints
  * a usage error and returns 64. */
 int cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,

@@ -80,5 +80,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "ope: '%s' is not an ope command; see 'ope help'\n", name);
     return EX_USAGE;
   }
+  cli_set_argv(argv + 1);
   return c->fn(argc - 1, argv + 1);
 }
