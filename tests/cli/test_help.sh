@@ -1,0 +1,25 @@
+# Every subcommand has help that works three ways, and a man page that
+# documents each of its options.
+. "$(dirname "$0")/lib.sh"
+man="$OPE_SOURCE_ROOT/man"
+expect_status 0 "ope help" -- help
+cmds=$(sed -n 's/^  \([a-z]*\)  .*/\1/p' "$SCRATCH/out")
+[ -n "$cmds" ] && ok || bad "ope help lists no commands"
+[ -f "$man/ope.1" ] && ok || bad "man/ope.1 missing"
+for c in $cmds; do
+  expect_status 0 "ope $c --help" -- "$c" --help
+  cp "$SCRATCH/out" "$SCRATCH/h1"
+  expect_status 0 "ope help $c" -- help "$c"
+  expect_same_file "$SCRATCH/h1" "$SCRATCH/out" "'ope $c --help' and 'ope help $c' agree"
+  page="$man/ope-$c.1"
+  if [ -f "$page" ]; then ok; else bad "no man page for $c"; continue; fi
+  grep -q "$c" "$man/ope.1" && ok || bad "ope(1) does not mention $c"
+  for o in $(grep -o -- '--[a-z][a-z-]*' "$SCRATCH/h1" | sort -u); do
+    flat=$(sed 's/\\-/-/g; s/\\fB//g; s/\\fR//g; s/\\fI//g' "$page")
+    if printf '%s' "$flat" | grep -q -- "$o"; then ok; else
+      case "$o" in --help) ok ;; *) bad "man page ope-$c.1 does not document $o" ;; esac
+    fi
+  done
+done
+expect_status 64 "help for an unknown command" -- help nosuch
+finish
