@@ -10,6 +10,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -181,6 +182,76 @@ static int parse_int(const char *s, int64_t *out) {
   if (v > (uint64_t)INT64_MAX) return 3;
   *out = neg ? -(int64_t)v : (int64_t)v;
   return 0;
+}
+
+/* ---- SHA-256 on the other core ----
+ * The file's checksum costs about as much as parsing it, so a second thread
+ * hashes each chunk while the first parses it (two buffers in turn). */
+
+typedef struct hasher {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  const char *data;
+  size_t n;
+  int pending, quit, started;
+  ope_sha256 sha;
+} hasher;
+
+static void *hasher_main(void *arg) {
+  hasher *h = arg;
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    while (!h->pending && !h->quit) pthread_cond_wait(&h->cv, &h->mu);
+    if (!h->pending) break;
+    const char *data = h->data;
+    size_t n = h->n;
+    pthread_mutex_unlock(&h->mu);
+    ope_sha256_update(&h->sha, data, n);
+    pthread_mutex_lock(&h->mu);
+    h->pending = 0;
+    pthread_cond_broadcast(&h->cv);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+static void hasher_start(hasher *h) {
+  ope_sha256_init(&h->sha);
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_cond_init(&h->cv, NULL);
+  h->pending = h->quit = 0;
+  h->started = pthread_create(&h->thread, NULL, hasher_main, h) == 0;
+}
+
+/* Hash data[0..n) (inline when no thread could be started). Returns once the
+ * previous chunk is done, so its buffer may be reused. */
+static void hasher_submit(hasher *h, const char *data, size_t n) {
+  if (!h->started) {
+    ope_sha256_update(&h->sha, data, n);
+    return;
+  }
+  pthread_mutex_lock(&h->mu);
+  while (h->pending) pthread_cond_wait(&h->cv, &h->mu);
+  h->data = data;
+  h->n = n;
+  h->pending = 1;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+/* Wait for the last chunk and stop the thread. */
+static void hasher_stop(hasher *h) {
+  if (h->started) {
+    pthread_mutex_lock(&h->mu);
+    while (h->pending) pthread_cond_wait(&h->cv, &h->mu);
+    h->quit = 1;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->thread, NULL);
+  }
+  pthread_mutex_destroy(&h->mu);
+  pthread_cond_destroy(&h->cv);
 }
 
 /* ---- the set of seen episode ids ---- */
@@ -579,19 +650,21 @@ ope_status ope_log_csv_read(const char *path, int n_actions,
   rd.line = 1;
   rd.in_header = 1;
   struct csv_parser p;
-  char *buf = malloc(1 << 20);
-  if (buf == NULL || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
-    free(buf);
+  enum { CHUNK = 1 << 20 };
+  char *bufs = malloc(2 * CHUNK);
+  if (bufs == NULL || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
+    free(bufs);
     fclose(f);
     return ope_error_nomem(err);
   }
-  ope_sha256 sha;
-  ope_sha256_init(&sha);
+  hasher sha;
+  hasher_start(&sha);
   size_t n;
-  int first = 1;
+  int first = 1, which = 0;
   int64_t bytes = 0;
-  while (rd.status == OPE_OK && (n = fread(buf, 1, 1 << 20, f)) > 0) {
-    ope_sha256_update(&sha, buf, n);
+  char *buf = bufs;
+  while (rd.status == OPE_OK && (n = fread(buf, 1, CHUNK, f)) > 0) {
+    hasher_submit(&sha, buf, n);
     bytes += (int64_t)n;
     char *q = buf, *end = buf + n;
     if (first) {
@@ -608,7 +681,10 @@ ope_status ope_log_csv_read(const char *path, int n_actions,
       q += len;
       if (nl) rd.line++;
     }
+    which ^= 1;
+    buf = bufs + (size_t)which * CHUNK;
   }
+  hasher_stop(&sha);
   if (rd.status == OPE_OK && ferror(f))
     rd.status = ope_error_set(err, OPE_EIO, path, "read error: %s", strerror(errno));
   if (rd.status == OPE_OK && csv_fini(&p, on_field, on_row, &rd) != 0) {
@@ -629,7 +705,7 @@ ope_status ope_log_csv_read(const char *path, int n_actions,
   }
   end_episode(&rd);
   csv_free(&p);
-  free(buf);
+  free(bufs);
   fclose(f);
   if (rd.status == OPE_OK) {
     out->layout = rd.lay;
@@ -638,7 +714,7 @@ ope_status ope_log_csv_read(const char *path, int n_actions,
     out->n_episodes = rd.ep_index;
     out->n_steps = rd.rows;
     out->n_terminal = rd.n_terminal;
-    ope_sha256_hex(&sha, out->sha256);
+    ope_sha256_hex(&sha.sha, out->sha256);
   }
   ope_status st = rd.status;
   reader_free(&rd);
