@@ -39,6 +39,9 @@ typedef struct ope_fqe_config {
   double lr;             /* neural: Adam learning rate */
   int action_samples;    /* neural, continuous: samples for E_{a~pi} Q(s',a) */
   int threads;           /* 0 = leave BLAS threading as it is */
+  int crossfit;          /* estimators (ope_dr_fit_q): fit on one half of
+                            the episodes, predict the other, then swap;
+                            ope_fqe_fit itself always fits one model */
 } ope_fqe_config;
 
 /* Defaults for every field (kind AUTO, gamma 0.99, ...). */
@@ -77,5 +80,26 @@ ope_status ope_fqe_predict(const ope_fqe_model *m, const ope_dataset *ds,
 
 void ope_fqe_model_free(ope_fqe_model *m);
 void ope_qfit_clear(ope_qfit *q);
+
+/* Allocate the row-aligned arrays of out for n rows (zeroed), with
+ * defined = 1 and no warning. Returns OPE_OK or an out-of-memory error. */
+ope_status ope_qfit_alloc(ope_qfit *out, size_t n, ope_error *err);
+
+/* Set out->value to the mean over episodes of V at each episode's first row
+ * (out->v must be filled). */
+void ope_qfit_finish_value(ope_qfit *out, const ope_dataset *ds);
+
+/* The kind AUTO resolves to on ds: tabular when actions are discrete, every
+ * observation value is an integer and there are at most 4096 distinct
+ * observation vectors; neural otherwise. */
+ope_fqe_kind ope_fqe_auto_kind(const ope_dataset *ds);
+
+/* The g^H caveat (ARCHITECTURE.md): when ds has a truncated episode and
+ * gamma^H > 1% for its longest episode H, FQE and DM estimate the value with
+ * the time limit ignored. Then writes the sentence into buf (when non-NULL)
+ * and returns 1; otherwise returns 0. ope_fqe_predict puts it in
+ * ope_qfit.warning when there is no other warning. */
+int ope_fqe_horizon_warning(const ope_dataset *ds, double gamma, char *buf,
+                            size_t size);
 
 #endif

@@ -31,6 +31,26 @@ static void before_item(ope_json *j) {
   }
 }
 
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 when the bytes are not one. */
+static int utf8_len(const unsigned char *p) {
+  unsigned char c = p[0];
+  int n;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c >= 0xE0 && c <= 0xEF) n = 3;
+  else if (c >= 0xF0 && c <= 0xF4) n = 4;
+  else return 0;
+  if (c == 0xE0) lo = 0xA0;
+  else if (c == 0xED) hi = 0x9F;
+  else if (c == 0xF0) lo = 0x90;
+  else if (c == 0xF4) hi = 0x8F;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (int i = 2; i < n; i++)
+    if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+  return n;
+}
+
 void ope_json_write_string(FILE *f, const char *s) {
   static const char hex[] = "0123456789abcdef";
   fputc('"', f);
@@ -46,8 +66,18 @@ void ope_json_write_string(FILE *f, const char *s) {
         fputs("\\u00", f);
         fputc(hex[*p >> 4], f);
         fputc(hex[*p & 15], f);
-      } else {
+      } else if (*p < 0x80) {
         fputc(*p, f);
+      } else {
+        /* JSON is UTF-8: a byte that starts no valid sequence (a name
+         * or path in another encoding) becomes U+FFFD. */
+        int n = utf8_len(p);
+        if (n == 0) {
+          fputs("\\ufffd", f);
+        } else {
+          fwrite(p, 1, (size_t)n, f);
+          p += n - 1;
+        }
       }
     }
   }

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "store/store.h"
 
@@ -107,4 +109,43 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s,
                            s, lo, hi);
   *out = v;
   return 0;
+}
+
+ope_status cli_output_open(cli_output *o, const char *path, ope_error *err) {
+  struct stat sb;
+  o->tmp[0] = '\0';
+  if (path == NULL || strcmp(path, "-") == 0) {
+    o->f = stdout;
+    o->path = "<stdout>";
+    return OPE_OK;
+  }
+  o->path = path;
+  const char *open_as = path;
+  if (!(stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))) {
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmp%ld", path, (long)getpid());
+    open_as = o->tmp;
+  }
+  if ((o->f = fopen(open_as, "wb")) == NULL) {
+    o->tmp[0] = '\0';
+    return ope_error_set(err, OPE_ECANTCREAT, path, "cannot create: %s", strerror(errno));
+  }
+  return OPE_OK;
+}
+
+ope_status cli_output_close(cli_output *o, ope_status st, ope_error *err) {
+  if (o->f == NULL) return st;
+  if (o->f == stdout) {
+    if (fflush(stdout) != 0 && st == OPE_OK)
+      st = ope_error_set(err, OPE_EIO, o->path, "write error: %s", strerror(errno));
+  } else {
+    if (fclose(o->f) != 0 && st == OPE_OK)
+      st = ope_error_set(err, OPE_EIO, o->path, "write error: %s", strerror(errno));
+    if (o->tmp[0]) {
+      if (st == OPE_OK && rename(o->tmp, o->path) != 0)
+        st = ope_error_set(err, OPE_ECANTCREAT, o->path, "cannot create: %s", strerror(errno));
+      if (st != OPE_OK) unlink(o->tmp);
+    }
+  }
+  o->f = NULL;
+  return st;
 }

@@ -54,6 +54,23 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s,
 int cli_parse_u64(const char *cmd, const char *opt, const char *s,
                   unsigned long long *out);
 
+/* An output file written safely: a regular file (or a new one) is written
+ * under a temporary name in the same folder and renamed over the target
+ * only when everything was written, so a failure leaves no partial file; a
+ * device or a pipe (/dev/null, a FIFO) is written in place, never replaced;
+ * NULL or "-" is standard output. */
+typedef struct cli_output {
+  FILE *f;
+  const char *path;   /* the target, or "<stdout>" */
+  char tmp[4096];     /* the temporary name, or "" */
+} cli_output;
+
+/* Open; on failure fill err (OPE_ECANTCREAT). */
+ope_status cli_output_open(cli_output *o, const char *path, ope_error *err);
+/* Close after writing with status st: on OPE_OK flush and put the file in
+ * place, otherwise discard it. Returns the final status. */
+ope_status cli_output_close(cli_output *o, ope_status st, ope_error *err);
+
 /* Write a warning line "ope: warning: ..." to stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,8 +1,5 @@
 /* `ope export --dataset NAME -o FILE.csv`: a dataset back to log CSV. */
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "data/csvwrite.h"
@@ -46,26 +43,11 @@ int cmd_export(int argc, char **argv) {
   ope_status st = ope_store_dataset_load(s, name, &ds, &err);
   ope_store_close(s);
   if (st != OPE_OK) return cli_fail(&err);
-  FILE *f = stdout;
-  /* Write to a temporary name and rename, so a failed export leaves no
-   * half-written file under the requested name. */
-  char tmp[4096];
-  if (out && strcmp(out, "-") != 0) {
-    snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid());
-    if ((f = fopen(tmp, "wb")) == NULL) {
-      ope_error_set(&err, OPE_ECANTCREAT, out, "cannot create: %s", strerror(errno));
-      ope_dataset_free(ds);
-      return cli_fail(&err);
-    }
+  cli_output out_file;
+  if ((st = cli_output_open(&out_file, out, &err)) == OPE_OK) {
+    st = ope_log_csv_write(ds, out_file.f, out_file.path, &err);
+    st = cli_output_close(&out_file, st, &err);
   }
-  st = ope_log_csv_write(ds, f, out ? out : "<stdout>", &err);
   ope_dataset_free(ds);
-  if (f != stdout) {
-    if (fclose(f) != 0 && st == OPE_OK)
-      st = ope_error_set(&err, OPE_EIO, out, "write error: %s", strerror(errno));
-    if (st == OPE_OK && rename(tmp, out) != 0)
-      st = ope_error_set(&err, OPE_ECANTCREAT, out, "cannot create: %s", strerror(errno));
-    if (st != OPE_OK) unlink(tmp);
-  }
   return st == OPE_OK ? 0 : cli_fail(&err);
 }

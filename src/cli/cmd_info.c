@@ -11,7 +11,7 @@ const char cmd_info_usage[] =
   "usage: ope info [--dataset NAME] [--json] [--db FILE]\n"
   "\n"
   "List the datasets in the store with their shape and episode statistics,\n"
-  "and the policies stored beside them.\n"
+  "then the policies and the evaluation runs stored beside them.\n"
   "\n"
   "  --dataset NAME  only this dataset\n"
   "  --json          machine-readable output\n"
@@ -130,6 +130,46 @@ static ope_status list_policies(ope_store *s, ope_json *j, ope_error *err) {
   return rc == SQLITE_DONE ? OPE_OK : ope_store_fail(s, rc, "listing policies", err);
 }
 
+/* Evaluation runs: id, dataset, policies, estimators, interval method, time. */
+static ope_status list_evaluations(ope_store *s, ope_json *j, ope_error *err) {
+  sqlite3_stmt *st;
+  ope_status r = ope_store_prepare(s,
+      "SELECT e.id, e.dataset, (SELECT count(DISTINCT policy) FROM estimates x "
+      "WHERE x.evaluation_id = e.id), e.estimators, e.ci_method, e.created_at "
+      "FROM evaluations e ORDER BY e.id", &st, err);
+  if (r != OPE_OK) return r;
+  int rc, n = 0;
+  if (j) {
+    ope_json_key(j, "evaluations");
+    ope_json_begin_array(j);
+  }
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *ds = (const char *)sqlite3_column_text(st, 1);
+    const char *est = (const char *)sqlite3_column_text(st, 3);
+    const char *ci = (const char *)sqlite3_column_text(st, 4);
+    const char *at = (const char *)sqlite3_column_text(st, 5);
+    if (j) {
+      ope_json_begin_object(j);
+      ope_json_key(j, "id"); ope_json_int(j, sqlite3_column_int64(st, 0));
+      ope_json_key(j, "dataset"); ope_json_string(j, ds);
+      ope_json_key(j, "policies"); ope_json_int(j, sqlite3_column_int64(st, 2));
+      ope_json_key(j, "estimators"); ope_json_string(j, est);
+      ope_json_key(j, "ci_method"); ope_json_string(j, ci);
+      ope_json_key(j, "created_at"); ope_json_string(j, at);
+      ope_json_end_object(j);
+    } else {
+      if (n == 0) printf("\nevaluations\n");
+      printf("  #%-5lld %-20s %3lld policies  %s  (%s)  %s\n",
+             (long long)sqlite3_column_int64(st, 0), ds ? ds : "-",
+             (long long)sqlite3_column_int64(st, 2), est ? est : "-", ci ? ci : "-", at ? at : "");
+    }
+    n++;
+  }
+  if (j) ope_json_end_array(j);
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? OPE_OK : ope_store_fail(s, rc, "listing evaluations", err);
+}
+
 int cmd_info(int argc, char **argv) {
   enum { O_DATASET = CLI_OPT_FIRST_FREE };
   static const struct option opts[] = {
@@ -182,6 +222,7 @@ int cmd_info(int argc, char **argv) {
   }
   if (st == OPE_OK && json) ope_json_end_array(&j);
   if (st == OPE_OK && !only) st = list_policies(s, json ? &j : NULL, &err);
+  if (st == OPE_OK && !only) st = list_evaluations(s, json ? &j : NULL, &err);
   if (st == OPE_OK && json) {
     ope_json_end_object(&j);
     ope_json_finish(&j);

@@ -316,9 +316,20 @@ static int vector_index(const char *name, const char *prefix, int *idx) {
   return 1;
 }
 
+/* No valid header has more columns than this (every other one would be a
+ * duplicate or break a width limit); checked first so that a hostile header
+ * of a million names costs nothing. */
+#define MAX_COLUMNS (2 * OPE_MAX_OBS_DIM + OPE_MAX_ACTION_DIM + 6)
+
 static int header_field(reader *rd, const char *name) {
   column c = {0};
   int idx = 0;
+  if (rd->ncols >= MAX_COLUMNS) {
+    fail(rd, "the header has more than %d columns (the limits are %d obs_, %d next_obs_ "
+             "and %d action_ columns)", MAX_COLUMNS, OPE_MAX_OBS_DIM, OPE_MAX_OBS_DIM,
+         OPE_MAX_ACTION_DIM);
+    return -1;
+  }
   if (strcmp(name, "episode") == 0) c.role = R_EPISODE;
   else if (strcmp(name, "step") == 0) c.role = R_STEP;
   else if (strcmp(name, "action") == 0) c.role = R_ACTION;

@@ -102,6 +102,18 @@ ope_status ope_env_mountaincar_init(ope_env *env, ope_error *err);
 ope_status ope_env_pendulum_init(ope_env *env, ope_error *err);
 ope_status ope_env_pointmaze_init(ope_env *env, ope_error *err);
 
+/* Tabular: the optimal stationary policy for discount env->gamma (value
+ * iteration to convergence; ties go to the lowest action) into
+ * greedy[0..n_states-1]. Called by the tabular environments' init. */
+void ope_env_tabular_optimal(const ope_env *env, int *greedy);
+
+/* Tabular: exact expected discounted return over `horizon` steps from the
+ * start state of the Markov policy pi (n_states x n_actions, rows sum to
+ * 1), by backward induction (Puterman 1994, sec. 4.5). Returns NaN when
+ * out of memory. */
+double ope_env_tabular_value(const ope_env *env, const double *pi, double gamma,
+                             int horizon);
+
 /* Pointmaze only: the controller that steers toward maze cell `target`
  * instead of the goal (used to build its stitching datasets), the number
  * of cells on its corridor, and the cell index of a position. */

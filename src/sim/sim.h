@@ -26,8 +26,6 @@
 #include "data/dataset.h"
 #include "policy/policy.h"
 
-typedef struct ope_env ope_env;
-
 /* Create the reference policy called `name` (see above). *out is owned by
  * the caller (ope_policy_free). OPE_ENOINPUT when the environment is not a
  * built-in one, OPE_EUSAGE when the regime or an option is malformed. */
@@ -47,6 +45,13 @@ ope_status ope_sim_generate(const char *env_spec, const char *regime,
                             size_t n_episodes, uint64_t seed, int horizon,
                             ope_dataset **out, ope_error *err);
 
+/* The same, and with next_obs != 0 the dataset also holds every row's
+ * next observation (the state after the step, also after the last step of
+ * a truncated episode, so value methods can bootstrap it). */
+ope_status ope_sim_generate_ex(const char *env_spec, const char *regime,
+                               size_t n_episodes, uint64_t seed, int horizon,
+                               int next_obs, ope_dataset **out, ope_error *err);
+
 /* A policy's value under an environment. */
 typedef struct ope_sim_value {
   double value;       /* exact value, or the mean discounted return */
@@ -63,7 +68,8 @@ typedef struct ope_sim_value {
  * start state: finite-horizon backward induction over `horizon` steps
  * (<= 0: the environment's default) with discount gamma (< 0: the
  * environment's default). p must be Markov or one of the reference
- * mixtures (a mixture's value is the mean of its components' values).
+ * mixtures (a mixture's value is the weighted mean of its components'
+ * values). A reference policy acts with its own controller.
  * OPE_EUSAGE when the environment is not tabular. */
 ope_status ope_sim_truth_exact(const char *env_spec, const ope_policy *p,
                                double gamma, int horizon, ope_sim_value *out,
@@ -77,6 +83,26 @@ ope_status ope_sim_truth_rollout(const char *env_spec, const ope_policy *p,
                                  size_t episodes, double gamma, int horizon,
                                  uint64_t seed, int threads, ope_sim_value *out,
                                  ope_error *err);
+
+/* The same with one policy object per thread (per_thread[0..threads-1]),
+ * for policies whose calls keep scratch state (e.g. networks with work
+ * buffers): thread k only ever calls per_thread[k]. The objects must
+ * compute the same numbers; the result is the same for any thread count. */
+ope_status ope_sim_truth_rollout_each(const char *env_spec,
+                                      const ope_policy *const *per_thread, int threads,
+                                      size_t episodes, double gamma, int horizon,
+                                      uint64_t seed, ope_sim_value *out,
+                                      ope_error *err);
+
+typedef struct ope_store ope_store;
+
+/* Record v as the truth of `policy` on `env_spec` in the store (table
+ * truth, with this build's version and the time), seed < 0 when there is
+ * none (exact values). A reference policy also gets its row in the policies
+ * table (kind 'reference') if it has none. One transaction. */
+ope_status ope_sim_truth_put(ope_store *s, const char *policy,
+                             const char *env_spec, const ope_sim_value *v,
+                             long long seed, ope_error *err);
 
 /* Split a reference policy name into its environment spec (canonical, e.g.
  * "chain:length=100") and its regime ("eps=0.3"). Buffers hold at least

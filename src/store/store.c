@@ -40,13 +40,25 @@ ope_status ope_store_fail(ope_store *s, int rc, const char *what, ope_error *err
   else if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
     st = OPE_ECANTCREAT;
   const char *msg = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+  /* SQLite says "disk I/O error" for a write that failed with EFBIG (a file
+   * size limit) or ENOSPC; the system's reason tells the user what to fix. */
+  char sys[128] = "";
+  int sys_errno = s && s->db ? sqlite3_system_errno(s->db) : 0;
+  int ext = s && s->db ? sqlite3_extended_errcode(s->db) : rc;
+  if ((rc == SQLITE_IOERR || rc == SQLITE_FULL) && sys_errno != 0) {
+    snprintf(sys, sizeof sys, " (%s)", strerror(sys_errno));
+    if (sys_errno == ENOSPC || sys_errno == EFBIG || sys_errno == EDQUOT) st = OPE_ECANTCREAT;
+  } else if (rc == SQLITE_IOERR && ext == SQLITE_IOERR_WRITE) {
+    snprintf(sys, sizeof sys, " (a write failed: is the disk full, or a file size limit reached?)");
+    st = OPE_ECANTCREAT;
+  }
   char where[512];
   snprintf(where, sizeof where, "store %s", s && s->path ? s->path : "");
   if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
     return ope_error_set(err, st, where,
                          "%s: the store is busy (another ope is writing it; "
                          "waited %d ms): %s", what, OPE_STORE_BUSY_TIMEOUT_MS, msg);
-  return ope_error_set(err, st, where, "%s: %s", what, msg);
+  return ope_error_set(err, st, where, "%s: %s%s", what, msg, sys);
 }
 
 ope_status ope_store_prepare(ope_store *s, const char *sql, sqlite3_stmt **st,
@@ -110,6 +122,17 @@ static ope_status migrate(ope_store *s, int from, ope_error *err) {
   for (int v = from; v < (int)ope_schema_n_migrations; v++) {
     ope_status st = ope_store_begin(s, err);
     if (st != OPE_OK) return st;
+    /* Another process may have migrated since `from` was read (two commands
+     * creating one store at once): read the version again under the lock. */
+    int now = 0;
+    if ((st = pragma_int(s, "PRAGMA user_version", &now, err)) != OPE_OK) {
+      ope_store_rollback(s);
+      return st;
+    }
+    if (now > v) {
+      ope_store_rollback(s);
+      continue;
+    }
     char pragma[64];
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
     if ((st = exec(s, ope_schema_migrations[v], "migrating the store schema", err)) != OPE_OK ||
@@ -159,14 +182,20 @@ ope_status ope_store_open(const char *path, int writable, ope_store **out,
   sqlite3_extended_result_codes(s->db, 0);
   sqlite3_busy_timeout(s->db, OPE_STORE_BUSY_TIMEOUT_MS);
 
-  /* Read-only checks first: nothing below writes until they pass. */
+  /* Read-only checks first: nothing below writes until they pass. They share
+   * one read transaction, so that a store another process is creating is
+   * seen before or after its first migration, never half-way. */
   int version = 0, app = 0, tables = 0;
-  if ((st = pragma_int(s, "PRAGMA user_version", &version, err)) != OPE_OK ||
-      (st = pragma_int(s, "PRAGMA application_id", &app, err)) != OPE_OK ||
-      (st = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables, err)) != OPE_OK) {
+  sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+  int unreadable = (st = pragma_int(s, "PRAGMA user_version", &version, err)) != OPE_OK ||
+                   (st = pragma_int(s, "PRAGMA application_id", &app, err)) != OPE_OK ||
+                   (st = pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables, err)) != OPE_OK;
+  if (sqlite3_get_autocommit(s->db) == 0) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (unreadable) {
     /* A file with SQLite's magic but a broken body lands here. */
-    ope_error_set(err, OPE_EDATA, path, "not a readable ope store: %s",
-                  err ? err->msg : "");
+    char why[sizeof err->msg];
+    snprintf(why, sizeof why, "%s", err ? err->msg : "");
+    ope_error_set(err, OPE_EDATA, path, "not a readable ope store: %s", why);
     ope_store_close(s);
     return OPE_EDATA;
   }
@@ -175,6 +204,15 @@ ope_status ope_store_open(const char *path, int writable, ope_store **out,
     return ope_error_set(err, OPE_EDATA, path,
                          "an SQLite database of another application, not an ope store; "
                          "the file was not modified");
+  }
+  if (version < 0) {
+    /* user_version is a signed 32-bit header field; ope never writes a
+     * negative one, and it would index the migrations out of range. */
+    ope_store_close(s);
+    return ope_error_set(err, OPE_EDATA, path,
+                         "store schema version %d is not a version ope writes "
+                         "(a damaged or foreign file); the file was not modified",
+                         version);
   }
   if (version > (int)ope_schema_n_migrations) {
     ope_store_close(s);
@@ -301,6 +339,7 @@ ope_status ope_store_dataset_find(ope_store *s, const char *name,
   if (rc == SQLITE_ROW) {
     read_info(st, info);
     r = info->name ? OPE_OK : ope_error_nomem(err);
+    if (r != OPE_OK) ope_dataset_info_clear(info);
   } else if (rc == SQLITE_DONE) {
     r = ope_error_set(err, OPE_ENOINPUT, s->path,
                       "no dataset named '%s' (see 'ope info')", name);
@@ -332,6 +371,10 @@ ope_status ope_store_dataset_list(ope_store *s, ope_dataset_info **list,
     }
     memset(&(*list)[*n], 0, sizeof **list);
     read_info(st, &(*list)[(*n)++]);
+    if ((*list)[*n - 1].name == NULL) {
+      r = ope_error_nomem(err);
+      break;
+    }
   }
   if (r == OPE_OK && rc != SQLITE_DONE) r = ope_store_fail(s, rc, "listing datasets", err);
   sqlite3_finalize(st);
@@ -375,12 +418,52 @@ static ope_status blob_into(ope_store *s, sqlite3_stmt *st, int col, double *dst
   return OPE_OK;
 }
 
+/* The totals in the datasets row decide how much load allocates, so they
+ * are checked against the tables first (two index lookups): a damaged or
+ * crafted store cannot ask for a huge allocation. */
+static ope_status check_sizes(ope_store *s, const ope_dataset_info *info,
+                              ope_error *err) {
+  sqlite3_stmt *st;
+  ope_status r = ope_store_prepare(s,
+      "SELECT (SELECT count(*) FROM episodes WHERE dataset_id = ?1), "
+      "(SELECT coalesce(max(row) + 1, 0) FROM steps WHERE dataset_id = ?1), "
+      "(SELECT page_count FROM pragma_page_count()) * "
+      "(SELECT page_size FROM pragma_page_size())", &st, err);
+  if (r != OPE_OK) return r;
+  sqlite3_bind_int64(st, 1, info->id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    r = ope_store_fail(s, rc, "counting a dataset's rows", err);
+  } else if (sqlite3_column_int64(st, 0) != info->n_episodes ||
+             sqlite3_column_int64(st, 1) != info->n_steps) {
+    r = ope_error_set(err, OPE_EDATA, s->path,
+                      "corrupt store: dataset '%s' records %lld episodes and %lld steps "
+                      "but holds %lld and %lld", info->name, (long long)info->n_episodes,
+                      (long long)info->n_steps, (long long)sqlite3_column_int64(st, 0),
+                      (long long)sqlite3_column_int64(st, 1));
+  } else if ((double)info->n_steps * (info->obs_dim > 1 ? info->obs_dim : 1) * 8.0 >
+             (double)sqlite3_column_int64(st, 2)) {
+    /* Each step stores its observation as obs_dim doubles, so a file of B
+     * bytes cannot hold more than B / (8 obs_dim) steps. */
+    r = ope_error_set(err, OPE_EDATA, s->path,
+                      "corrupt store: dataset '%s' records %lld steps of width %d, "
+                      "more than the file can hold", info->name,
+                      (long long)info->n_steps, info->obs_dim);
+  }
+  sqlite3_finalize(st);
+  return r;
+}
+
 ope_status ope_store_dataset_load(ope_store *s, const char *name,
                                   ope_dataset **out, ope_error *err) {
   *out = NULL;
   ope_dataset_info info;
   ope_status r = ope_store_dataset_find(s, name, &info, err);
   if (r != OPE_OK) return r;
+  if ((r = check_sizes(s, &info, err)) != OPE_OK) {
+    ope_dataset_info_clear(&info);
+    return r;
+  }
   ope_dataset *ds = ope_dataset_alloc((size_t)info.n_episodes, (size_t)info.n_steps,
                                       info.obs_dim, info.action_kind, info.n_actions,
                                       info.action_dim, info.has_next_obs,

@@ -46,6 +46,13 @@ assert float(rows[0]["next_obs_0"]) == 0.30000000000000004
 assert float(rows[2]["obs_0"]) == 1.7976931348623157e308
 PY
 then ok; else bad "exported numbers"; fi
+# A FIFO (like a device) is written in place, never replaced by a file.
+mkfifo pipe
+cat pipe >from-pipe.csv &
+expect_status 0 "export to a FIFO" -- export --dataset ex -o pipe
+wait
+[ -p pipe ] && ok || bad "export replaced the FIFO"
+grep -q '^0,1,0.15,-0.1,0,1,1,0.25$' from-pipe.csv && ok || bad "export through the FIFO"
 expect_status 0 "export to stdout" -- export --dataset ex
 expect_out "0,1,0.15,-0.1,0,1,1,0.25" "export row"
 

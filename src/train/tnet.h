@@ -1,0 +1,53 @@
+/* A trainable network as the trainers use it: an MLP with its forward
+ * workspace, its Adam moments and, for critics, a Polyak-averaged target
+ * copy with a workspace of its own (so Q(s, a) and Q_target(s', a') can
+ * both be alive before one backward). */
+#ifndef OPE_TRAIN_TNET_H
+#define OPE_TRAIN_TNET_H
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+
+typedef struct ope_tnet {
+  ope_mlp *net;
+  ope_mlp_ws *ws;
+  ope_adam *opt;
+  double lr;
+  ope_mlp *targ;       /* NULL without a target copy */
+  ope_mlp_ws *tws;
+} ope_tnet;
+
+/* Build in -> layers x hidden (ReLU) -> out, He-initialized from rng, with
+ * Adam at learning rate lr, forward passes of up to max_batch rows, and a
+ * target copy when with_target. On failure everything is released. */
+ope_status ope_tnet_init(ope_tnet *t, int in, int out, int hidden, int layers,
+                         double lr, int max_batch, int with_target,
+                         ope_rng *rng, ope_error *err);
+/* Release everything; a zeroed ope_tnet is fine. */
+void ope_tnet_clear(ope_tnet *t);
+
+/* Forward B rows of x (B, in) through the network / its target; the output
+ * (B, out) lives in the workspace until its next forward. */
+const float *ope_tnet_forward(ope_tnet *t, const float *x, int B);
+const float *ope_tnet_target(ope_tnet *t, const float *x, int B);
+
+/* Backward of the last forward: gradients are added (din may be NULL). */
+void ope_tnet_backward(ope_tnet *t, const float *dout, float *din);
+
+/* One Adam step from the accumulated gradients, then zero them. */
+void ope_tnet_update(ope_tnet *t);
+
+/* target <- (1 - tau) target + tau net. */
+void ope_tnet_sync(ope_tnet *t, double tau);
+
+/* out (B, nx + ny) = [x | y], x (B, nx), y (B, ny). */
+void ope_tnet_concat(float *out, const float *x, int nx, const float *y,
+                     int ny, int B);
+
+/* The OPE kernel width of a deterministic policy in action units: setting
+ * when > 0, else 0.1 x the mean action scale of the data. */
+double ope_train_kernel_bw(const double *act_scale, int m, double setting);
+
+#endif
