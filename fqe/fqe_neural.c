@@ -297,8 +297,10 @@ static double residual(const ope_fqe_neural *M, const ope_mlp *net,
 static ope_status check_config(const ope_fqe_config *c, ope_error *err) {
   const char *why = NULL;
   if (!(c->gamma >= 0 && c->gamma <= 1)) why = "discount must be in [0, 1]";
-  else if (c->hidden < 1 || c->hidden > OPE_MLP_MAX_WIDTH) why = "hidden width out of range";
-  else if (c->layers < 1 || c->layers > OPE_MLP_MAX_HIDDEN) why = "number of layers out of range";
+  else if (c->hidden < 1 || c->hidden > OPE_MLP_MAX_WIDTH)
+    why = "hidden width out of range";
+  else if (c->layers < 1 || c->layers > OPE_MLP_MAX_HIDDEN)
+    why = "number of layers out of range";
   else if (c->iterations < 1) why = "iterations must be >= 1";
   else if (c->steps_per_iter < 1) why = "steps per iteration must be >= 1";
   else if (c->batch < 1 || c->batch > CHUNK * 64) why = "batch size out of range";
@@ -343,7 +345,9 @@ static ope_status model_new(const ope_dataset *ds, const ope_policy *pi,
   }
   for (size_t t = 0; t < n; t++) {
     memcpy(xa + t * M->in, ds->obs + t * M->d, sizeof(double) * M->d);
-    if (cont) memcpy(xa + t * M->in + M->d, ds->action_vec + t * M->m, sizeof(double) * M->m);
+    if (cont)
+      memcpy(xa + t * M->in + M->d, ds->action_vec + t * M->m,
+             sizeof(double) * M->m);
   }
   ope_norm_fit(M->norm, xa, n, (size_t)M->in);
   free(xa);
@@ -466,9 +470,15 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
   S->n_train = T.n;
   S->n_holdout = H.n;
   S->holdout_residual = NAN;
+  // Stopping before g^k < 1% would leave the bias of Q_0 = 0 in the
+  // estimate, so the held-out residual only selects among later iterations.
+  double g = cfg->gamma, qs = M->q_scale;
+  int min_iters = g < 1 ? (int)ceil(log(0.01) / log(fmax(g, 1e-9)))
+                        : cfg->iterations;
+  if (min_iters > cfg->iterations) min_iters = cfg->iterations;
+  if (min_iters < 1) min_iters = 1;
   double best_res = INFINITY;
   int since_best = 0;
-  double g = cfg->gamma, qs = M->q_scale;
   // each iteration is one regression: its step size decays by a cosine
   // from lr to lr / 10 so that the fit ends with little minibatch noise
   ope_lr_schedule sched = {OPE_LR_COSINE, cfg->lr, 0.1 * cfg->lr, 0,
@@ -505,7 +515,7 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
     S->iterations_run = it;
     S->train_loss = loss;
     if (!isfinite(loss)) break;
-    if (H.n == 0) continue;
+    if (H.n == 0 || it < min_iters) continue;
     double res = residual(M, M->q, ws, &H, stage, buf);
     if (res < best_res * (1 - IMPROVE)) {
       best_res = res;

@@ -28,11 +28,13 @@
  *
  * Early stopping: when the dataset has at least 10 episodes, 10% of them
  * (at least one, chosen with the seed) are held out. After each iteration
- * the held-out Bellman residual of the online network,
+ * k >= k_min the held-out Bellman residual of the online network,
  *   mean (Q(s,a) - r - g (1 - terminal) V_Q(s'))^2,
  * is measured (at most OPE_FQE_NEURAL_HOLDOUT_MAX transitions); the
  * parameters with the lowest residual are kept, and fitting stops after
- * OPE_FQE_NEURAL_PATIENCE iterations without a 0.1% improvement.
+ * OPE_FQE_NEURAL_PATIENCE iterations without a 0.1% improvement. k_min is
+ * the first k with g^k < 1% (capped at cfg->iterations): earlier iterates
+ * still carry the start Q_0 = 0, which a small residual does not reveal.
  *
  * Everything random (initialization, held-out split, minibatches, action
  * samples) comes from cfg->seed through separate ope_rng streams, so a fit

@@ -48,7 +48,8 @@ double ope_nn_grad_norm(const float *g, size_t n) {
   return sqrt(s);
 }
 
-double ope_adam_step(ope_adam *a, float *params, const float *grads, double lr) {
+double ope_adam_step(ope_adam *a, float *params, const float *grads,
+                     double lr) {
   const ope_adam_config *c = &a->cfg;
   double norm = ope_nn_grad_norm(grads, a->n);
   float clip = 1.0f;

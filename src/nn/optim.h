@@ -45,7 +45,8 @@ void ope_adam_free(ope_adam *a);
  * changed). Returns the global gradient norm before clipping.
  * Adam: Kingma & Ba 2015, Algorithm 1; AdamW: Loshchilov & Hutter 2019,
  * Algorithm 2 (lines 6-12, with the schedule multiplier folded into lr). */
-double ope_adam_step(ope_adam *a, float *params, const float *grads, double lr);
+double ope_adam_step(ope_adam *a, float *params, const float *grads,
+                     double lr);
 
 /* Global L2 norm of g (n), accumulated in double. */
 double ope_nn_grad_norm(const float *g, size_t n);

@@ -76,7 +76,20 @@ ope_status ope_policy_score_dataset(const ope_policy *p, const ope_dataset *ds,
   memset(out, 0, sizeof *out);
   ope_status st = check_fit(p, ds, err);
   if (st != OPE_OK) return st;
-  if (p->ops->score) return p->ops->score(p, ds, out, err);
+  if (p->ops->score) {
+    st = p->ops->score(p, ds, out, err);
+    /* A fast path scores with the policy's own bandwidth; a caller's
+     * bandwidth re-derives the kernel densities from its actions. */
+    if (st == OPE_OK && out->deterministic && out->act && bandwidth > 0 &&
+        bandwidth != out->bandwidth) {
+      int m = ds->action_dim;
+      for (size_t t = 0; t < ds->n_steps; t++)
+        out->prob[t] = ope_gaussian_kernel(ds->action_vec + t * (size_t)m,
+                                           out->act + t * (size_t)m, m, bandwidth);
+      out->bandwidth = bandwidth;
+    }
+    return st;
+  }
 
   int discrete = ds->action_kind == OPE_ACTION_DISCRETE;
   int A = ds->n_actions, m = ds->action_dim, d = ds->obs_dim;

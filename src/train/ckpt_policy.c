@@ -100,6 +100,13 @@ static ope_status run(const ope_mlp *m, const float *x, int B, float *out,
   const float *y = ope_mlp_forward(m, ws, x, B);
   memcpy(out, y, (size_t)B * m->cfg.out * sizeof(float));
   ope_mlp_ws_free(ws);
+  /* Finite weights can still overflow float (a damaged or crafted
+   * checkpoint); no head may turn inf into NaN probabilities. */
+  for (size_t i = 0; i < (size_t)B * m->cfg.out; i++)
+    if (!isfinite(out[i]))
+      return ope_error_set(err, OPE_EDATA, NULL,
+                           "the checkpoint's network gives a non-finite output "
+                           "(its weights overflow single precision)");
   return OPE_OK;
 }
 

@@ -1,7 +1,8 @@
 """PyTorch side of bench_dt: the same Decision Transformer training step as
 the C code (src/train/dt_model.h), written out layer by layer.
 
-Prints "torch <threads> <tokens/s>" lines for 1 and 2 threads; prints a
+Prints "torch <threads> <tokens/s> <tokens per CPU-second>" lines for 1 and
+2 threads; prints a
 note and nothing else when torch is missing. Sizes as bench_dt.c: 3
 pre-norm GPT blocks, 1 head, width 128, GELU (tanh form) MLP of width 512,
 context 20 (60 tokens: return-to-go, state, action per step), learned
@@ -112,13 +113,15 @@ def bench(threads, steps):
 
     for _ in range(3):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
-    return steps * B * 3 * K / (time.perf_counter() - t0)
+    tokens = steps * B * 3 * K
+    return tokens / (time.perf_counter() - t0), tokens / (time.process_time() - c0)
 
 
 if __name__ == "__main__":
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     for th in (1, 2):
-        print(f"torch {th} {bench(th, steps):.1f}", flush=True)
+        wall, cpu = bench(th, steps)
+        print(f"torch {th} {wall:.1f} {cpu:.1f}", flush=True)

@@ -5,14 +5,54 @@
  * mode: odd means "the rest is a BLOB whose last four bytes are replaced by
  * a correct CRC", which lets the fuzzer reach the parser behind the
  * checksum; even means "the rest is the BLOB as is". An accepted BLOB must
- * round-trip: saving the loaded checkpoint and loading that again gives the
- * same bytes. A refused one must come back as OPE_EDATA with a message. */
+ * round-trip (saving the loaded checkpoint and loading that again gives the
+ * same bytes) and then become a policy whose scores are finite, or be
+ * refused as one; a refused BLOB must come back as OPE_EDATA with a
+ * message. Seeds include checkpoints written by the trainers. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
 #include "nn/checkpoint.h"
+#include "train/ckpt_policy.h"
+
+/* Turn ck (owned from here on) into a policy as `ope eval` does and score a
+ * two-step dataset of its shape: whatever the settings text says, the
+ * numbers must be finite probabilities or densities, or the policy is
+ * refused with a message. */
+static void as_policy(ope_ckpt *ck) {
+  ope_policy *p = NULL;
+  ope_error err = {0};
+  if (ope_train_policy_from_ckpt(ck, "fuzz", &p, &err) != OPE_OK) {
+    FUZZ_CHECK(p == NULL && err.msg[0] != '\0');
+    return;
+  }
+  int disc = p->action_kind == OPE_ACTION_DISCRETE;
+  ope_dataset *ds = NULL;
+  if (p->obs_dim >= 1 && p->obs_dim <= OPE_MAX_OBS_DIM)
+    ds = ope_dataset_alloc(1, 2, p->obs_dim, p->action_kind, disc ? p->n_actions : 0,
+                           disc ? 1 : p->action_dim, 0, 0, NULL);
+  if (ds != NULL) {
+    ds->ep_offset[1] = 2;
+    ds->ep_label[0] = strdup("0");
+    ope_policy_scores sc = {0};
+    if (ds->ep_label[0] && ope_policy_score_dataset(p, ds, 0.5, &sc, &err) == OPE_OK) {
+      for (size_t t = 0; t < 2; t++) {
+        FUZZ_CHECK(isfinite(sc.prob[t]) && sc.prob[t] >= 0.0);
+        if (sc.dist) {
+          double sum = 0.0;
+          for (int k = 0; k < sc.n_actions; k++) sum += sc.dist[t * (size_t)sc.n_actions + (size_t)k];
+          FUZZ_CHECK(fabs(sum - 1.0) < 1e-6);
+        }
+      }
+      ope_policy_scores_clear(&sc);
+    }
+  }
+  ope_dataset_free(ds);
+  ope_policy_free(p);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -42,6 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(b1);
     free(b2);
     ope_ckpt_free(ck2);
+    as_policy(ck);
+    ck = NULL;
   }
   ope_ckpt_free(ck);
   free(blob);

@@ -402,6 +402,54 @@ static void create_store_failing_sqlite_alloc(void **state) {
   run_ingest(F_SQLITE_ALLOC, 1);
 }
 
+/* Write an in-memory dataset (as `ope sim --dataset` does) under faults. */
+static void run_put(enum fault kind) {
+  ope_dataset *ds = NULL;
+  ope_error err = {0};
+  assert_int_equal(ope_log_csv_load(csv_path, 0, &ds, &err), OPE_OK);
+  long n;
+  int whole = 0, none = 0;
+  for (n = 1; n < 20000; n += next_stride(kind, n)) {
+    remove_db(db_path);
+    copy_file(base_db, db_path);
+    long before = n_live;
+    ope_store *s = NULL;
+    ope_dataset_info info = {0};
+    info.name = "new";
+    info.source = "sim:test";
+    arm(kind, n);
+    ope_status st = ope_store_open(db_path, 1, &s, &err);
+    if (st == OPE_OK) st = ope_store_dataset_put(s, ds, &info, 0, &err);
+    ope_store_close(s);
+    int reached = disarm();
+    if (st != OPE_OK) {
+      assert_true(reached);
+      assert_clean_error(st, &err);
+    }
+    assert_int_equal(n_live, before);
+    if (check_store(db_path)) {
+      whole++;
+      assert_int_equal(st, OPE_OK);
+    } else {
+      none++;
+      assert_int_not_equal(st, OPE_OK);
+    }
+    if (!reached) break;
+  }
+  assert_true(n > 3 && n < 20000 && whole >= 1 && none >= 1);
+  ope_dataset_free(ds);
+}
+
+static void put_failing_alloc(void **state) {
+  (void)state;
+  run_put(F_ALLOC);
+}
+
+static void put_failing_step(void **state) {
+  (void)state;
+  run_put(F_STEP);
+}
+
 static void run_dataset_load(enum fault kind) {
   long n;
   for (n = 1; n < 20000; n += next_stride(kind, n)) {
@@ -566,6 +614,8 @@ int main(void) {
     cmocka_unit_test(ingest_failing_sqlite_alloc),
     cmocka_unit_test(create_store_failing_step),
     cmocka_unit_test(create_store_failing_sqlite_alloc),
+    cmocka_unit_test(put_failing_alloc),
+    cmocka_unit_test(put_failing_step),
     cmocka_unit_test(load_failing_alloc),
     cmocka_unit_test(load_failing_step),
     cmocka_unit_test(load_failing_sqlite_alloc),

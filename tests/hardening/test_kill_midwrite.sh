@@ -4,7 +4,7 @@
 # integrity_check, and hold each dataset, checkpoint or evaluation whole or
 # not at all; `ope info --json` must agree. Delays come from bash's RANDOM
 # with a fixed seed; the number of rounds is bounded by time
-# (OPE_KILL_SECONDS, default 25) but is at least five.
+# (OPE_KILL_SECONDS, default 15) but is at least five.
 . "$(dirname "$0")/../cli/lib.sh"
 
 if ! python3 -c 'import sqlite3, json' 2>/dev/null; then
@@ -12,7 +12,7 @@ if ! python3 -c 'import sqlite3, json' 2>/dev/null; then
   exit 77
 fi
 RANDOM=20261123
-budget=${OPE_KILL_SECONDS:-25}
+budget=${OPE_KILL_SECONDS:-15}
 
 now_ms() { date +%s%3N; }
 
@@ -117,5 +117,7 @@ while [ $(( $(now_ms) - start )) -lt $((budget * 1000)) ] || [ "$round" -lt 5 ];
   esac
 done
 echo "$round rounds in ${budget}s: $kills killed mid-way, $finished finished first"
-[ "$kills" -ge 3 ] && ok || bad "only $kills of $round runs were killed before they finished"
+# Delays span a whole run, so most runs die mid-way; a third at least must.
+[ "$kills" -ge 1 ] && [ $((3 * kills)) -ge "$round" ] && ok ||
+  bad "only $kills of $round runs were killed before they finished"
 finish
