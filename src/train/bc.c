@@ -88,9 +88,7 @@ static ope_status bc_update(void *state, ope_rng *rng, double *losses,
 static ope_status bc_export(void *state, ope_ckpt *ck, char *head,
                             size_t hsize, ope_error *err) {
   bc *s = state;
-  ck->n_nets = 1;
-  snprintf(ck->name[0], sizeof ck->name[0], "pi");
-  ck->net[0] = s->pi.net;
+  ope_tnet_export(ck, 1, (const char *const[]){"pi"}, (ope_tnet *const[]){&s->pi});
   snprintf(head, hsize, "\"head\":\"%s\"", s->rb->discrete ? "softmax" : "gaussian");
   return OPE_OK;
 }

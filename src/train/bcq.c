@@ -209,20 +209,6 @@ static void candidates(bcq *s, ope_rng *rng, const float *st, int B, int n,
     }
 }
 
-static double critic_step(bcq *s, ope_tnet *q) {
-  int B = s->b->B;
-  const float *out = ope_tnet_forward(q, s->sa, B);
-  double loss = 0;
-  for (int i = 0; i < B; i++) {
-    double e = (double)out[i] - s->y[i];
-    loss += e * e;
-    s->dq[i] = (float)(2.0 * e / B);
-  }
-  ope_tnet_backward(q, s->dq, NULL);
-  ope_tnet_update(q);
-  return loss / B;
-}
-
 static ope_status bcq_update_continuous(bcq *s, ope_rng *rng, double *losses) {
   const ope_train_replay *rb = s->rb;
   ope_train_batch *b = s->b;
@@ -288,7 +274,8 @@ static ope_status bcq_update_continuous(bcq *s, ope_rng *rng, double *losses) {
     s->y[i] = b->r[i] + (float)(s->gamma * (1.0 - b->done[i]) * best);
   }
   ope_tnet_concat(s->sa, b->s, d, b->a, m, B);
-  losses[1] = 0.5 * (critic_step(s, &s->q1) + critic_step(s, &s->q2));
+  losses[1] = 0.5 * (ope_tnet_mse_step(&s->q1, s->sa, s->y, s->dq, B) +
+                     ope_tnet_mse_step(&s->q2, s->sa, s->y, s->dq, B));
   /* perturbation: max Q_1(s, a + xi(s, a)) at decoder samples (eq. 12) */
   candidates(s, rng, b->s, B, 1, 0);
   /* candidates() perturbed sak in place after pert's forward read it, so
@@ -339,21 +326,13 @@ static ope_status bcq_export(void *state, ope_ckpt *ck, char *head,
                              size_t hsize, ope_error *err) {
   bcq *s = state;
   if (s->rb->discrete) {
-    ck->n_nets = 2;
-    snprintf(ck->name[0], sizeof ck->name[0], "q");
-    ck->net[0] = s->q1.net;
-    snprintf(ck->name[1], sizeof ck->name[1], "imit");
-    ck->net[1] = s->imit.net;
+    ope_tnet_export(ck, 2, (const char *const[]){"q", "imit"},
+                    (ope_tnet *const[]){&s->q1, &s->imit});
     snprintf(head, hsize, "\"head\":\"bcq_discrete\"");
     return OPE_OK;
   }
-  const char *names[] = {"dec", "pert", "q1", "q2", "enc"};
-  ope_mlp *nets[] = {s->dec.net, s->pert.net, s->q1.net, s->q2.net, s->enc.net};
-  ck->n_nets = 5;
-  for (int k = 0; k < 5; k++) {
-    snprintf(ck->name[k], sizeof ck->name[k], "%s", names[k]);
-    ck->net[k] = nets[k];
-  }
+  ope_tnet_export(ck, 5, (const char *const[]){"dec", "pert", "q1", "q2", "enc"},
+                  (ope_tnet *const[]){&s->dec, &s->pert, &s->q1, &s->q2, &s->enc});
   char num[OPE_NUMFMT_MAX];
   ope_numfmt_double(num, s->bandwidth);
   snprintf(head, hsize, "\"head\":\"bcq\",\"latent\":%d,\"bandwidth\":%s", s->L, num);

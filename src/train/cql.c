@@ -254,11 +254,7 @@ static ope_status cql_update_continuous(cql *s, ope_rng *rng, double *losses) {
   sample_actions(rng, m2, l2, B, N, m, s->mu2, s->ls2, s->noise, s->u, s->actn, s->lpn);
   sample_actions(rng, m2, l2, B, 1, m, s->mu, s->ls, s->noise, s->u, s->act, s->lp);
   ope_tnet_concat(s->x, b->s2, d, s->act, m, B);
-  const float *t1 = ope_tnet_target(&s->q1, s->x, B);
-  for (int i = 0; i < B; i++) s->y[i] = t1[i];
-  const float *t2 = ope_tnet_target(&s->q2, s->x, B);
-  for (int i = 0; i < B; i++)
-    s->y[i] = b->r[i] + (float)s->gamma * (1.0f - b->done[i]) * fminf(s->y[i], t2[i]);
+  ope_tnet_twin_backup(&s->q1, &s->q2, s->x, b, s->gamma, s->y);
   /* policy at s: N samples for the regularizer, then the actor step */
   const float *y1 = ope_tnet_forward(&s->pi, b->s, B);
   float *m1 = s->da, *l1 = s->dmu;
@@ -334,19 +330,12 @@ static ope_status cql_export(void *state, ope_ckpt *ck, char *head,
                              size_t hsize, ope_error *err) {
   cql *s = state;
   if (s->rb->discrete) {
-    ck->n_nets = 1;
-    snprintf(ck->name[0], sizeof ck->name[0], "q");
-    ck->net[0] = s->q1.net;
+    ope_tnet_export(ck, 1, (const char *const[]){"q"}, (ope_tnet *const[]){&s->q1});
     snprintf(head, hsize, "\"head\":\"q\"");
     return OPE_OK;
   }
-  ck->n_nets = 3;
-  const char *names[] = {"pi", "q1", "q2"};
-  ope_mlp *nets[] = {s->pi.net, s->q1.net, s->q2.net};
-  for (int k = 0; k < 3; k++) {
-    snprintf(ck->name[k], sizeof ck->name[k], "%s", names[k]);
-    ck->net[k] = nets[k];
-  }
+  ope_tnet_export(ck, 3, (const char *const[]){"pi", "q1", "q2"},
+                  (ope_tnet *const[]){&s->pi, &s->q1, &s->q2});
   snprintf(head, hsize, "\"head\":\"tanh_gaussian\"");
   return OPE_OK;
 }

@@ -180,13 +180,8 @@ static ope_status iql_update(void *state, ope_rng *rng, double *losses,
 static ope_status iql_export(void *state, ope_ckpt *ck, char *head,
                              size_t hsize, ope_error *err) {
   iql *s = state;
-  ck->n_nets = 4;
-  const char *names[] = {"pi", "q1", "q2", "v"};
-  ope_mlp *nets[] = {s->pi.net, s->q1.net, s->q2.net, s->v.net};
-  for (int k = 0; k < 4; k++) {
-    snprintf(ck->name[k], sizeof ck->name[k], "%s", names[k]);
-    ck->net[k] = nets[k];
-  }
+  ope_tnet_export(ck, 4, (const char *const[]){"pi", "q1", "q2", "v"},
+                  (ope_tnet *const[]){&s->pi, &s->q1, &s->q2, &s->v});
   snprintf(head, hsize, "\"head\":\"%s\"", s->rb->discrete ? "softmax" : "gaussian");
   return OPE_OK;
 }

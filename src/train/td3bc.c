@@ -96,20 +96,6 @@ static ope_status td3bc_create(const ope_train_setup *su, void **state,
   return OPE_OK;
 }
 
-static double critic_step(td3bc *s, ope_tnet *q) {
-  int B = s->b->B;
-  const float *out = ope_tnet_forward(q, s->sa, B);
-  double loss = 0;
-  for (int i = 0; i < B; i++) {
-    double e = (double)out[i] - s->y[i];
-    loss += e * e;
-    s->dq[i] = (float)(2.0 * e / B);
-  }
-  ope_tnet_backward(q, s->dq, NULL);
-  ope_tnet_update(q);
-  return loss / B;
-}
-
 static ope_status td3bc_update(void *state, ope_rng *rng, double *losses,
                                ope_error *err) {
   td3bc *s = state;
@@ -126,13 +112,10 @@ static ope_status td3bc_update(void *state, ope_rng *rng, double *losses,
     s->pi[k] = (float)(a > 1 ? 1 : a < -1 ? -1 : a);
   }
   ope_tnet_concat(s->sa, b->s2, d, s->pi, m, B);
-  const float *t1 = ope_tnet_target(&s->q1, s->sa, B);
-  for (int i = 0; i < B; i++) s->y[i] = t1[i];
-  const float *t2 = ope_tnet_target(&s->q2, s->sa, B);
-  for (int i = 0; i < B; i++)
-    s->y[i] = b->r[i] + (float)s->gamma * (1.0f - b->done[i]) * fminf(s->y[i], t2[i]);
+  ope_tnet_twin_backup(&s->q1, &s->q2, s->sa, b, s->gamma, s->y);
   ope_tnet_concat(s->sa, b->s, d, b->a, m, B);
-  losses[0] = 0.5 * (critic_step(s, &s->q1) + critic_step(s, &s->q2));
+  losses[0] = 0.5 * (ope_tnet_mse_step(&s->q1, s->sa, s->y, s->dq, B) +
+                     ope_tnet_mse_step(&s->q2, s->sa, s->y, s->dq, B));
   s->it++;
   if (s->it % s->freq == 0) {
     const float *raw = ope_tnet_forward(&s->actor, b->s, B);
@@ -166,13 +149,8 @@ static ope_status td3bc_update(void *state, ope_rng *rng, double *losses,
 static ope_status td3bc_export(void *state, ope_ckpt *ck, char *head,
                                size_t hsize, ope_error *err) {
   td3bc *s = state;
-  ck->n_nets = 3;
-  const char *names[] = {"pi", "q1", "q2"};
-  ope_mlp *nets[] = {s->actor.net, s->q1.net, s->q2.net};
-  for (int k = 0; k < 3; k++) {
-    snprintf(ck->name[k], sizeof ck->name[k], "%s", names[k]);
-    ck->net[k] = nets[k];
-  }
+  ope_tnet_export(ck, 3, (const char *const[]){"pi", "q1", "q2"},
+                  (ope_tnet *const[]){&s->actor, &s->q1, &s->q2});
   char num[OPE_NUMFMT_MAX];
   ope_numfmt_double(num, s->bandwidth);
   snprintf(head, hsize, "\"head\":\"deterministic\",\"bandwidth\":%s", num);

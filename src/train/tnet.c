@@ -1,6 +1,8 @@
 /* Trainable networks: MLP + workspace + Adam + optional target (tnet.h). */
 #include "train/tnet.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 ope_status ope_tnet_init(ope_tnet *t, int in, int out, int hidden, int layers,
@@ -57,6 +59,39 @@ void ope_tnet_update(ope_tnet *t) {
 
 void ope_tnet_sync(ope_tnet *t, double tau) {
   ope_nn_polyak(t->targ->params, t->net->params, t->net->n_params, tau);
+}
+
+double ope_tnet_mse_step(ope_tnet *q, const float *x, const float *y,
+                         float *dq, int B) {
+  const float *out = ope_tnet_forward(q, x, B);
+  double loss = 0;
+  for (int i = 0; i < B; i++) {
+    double e = (double)out[i] - y[i];
+    loss += e * e;
+    dq[i] = (float)(2.0 * e / B);
+  }
+  ope_tnet_backward(q, dq, NULL);
+  ope_tnet_update(q);
+  return loss / B;
+}
+
+void ope_tnet_twin_backup(ope_tnet *q1, ope_tnet *q2, const float *x,
+                          const ope_train_batch *b, double gamma, float *y) {
+  int B = b->B;
+  const float *t1 = ope_tnet_target(q1, x, B);
+  for (int i = 0; i < B; i++) y[i] = t1[i];
+  const float *t2 = ope_tnet_target(q2, x, B);
+  for (int i = 0; i < B; i++)
+    y[i] = b->r[i] + (float)gamma * (1.0f - b->done[i]) * fminf(y[i], t2[i]);
+}
+
+void ope_tnet_export(ope_ckpt *ck, int n, const char *const *names,
+                     ope_tnet *const *nets) {
+  ck->n_nets = n;
+  for (int k = 0; k < n; k++) {
+    snprintf(ck->name[k], sizeof ck->name[k], "%s", names[k]);
+    ck->net[k] = nets[k]->net;
+  }
 }
 
 void ope_tnet_concat(float *out, const float *x, int nx, const float *y,

@@ -7,8 +7,10 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "nn/checkpoint.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
+#include "train/replay.h"
 
 typedef struct ope_tnet {
   ope_mlp *net;
@@ -41,6 +43,25 @@ void ope_tnet_update(ope_tnet *t);
 
 /* target <- (1 - tau) target + tau net. */
 void ope_tnet_sync(ope_tnet *t, double tau);
+
+/* One regression step of a single-output critic: forward x (B, in),
+ * loss = mean_i (Q(x_i) - y_i)^2 with the difference taken in double,
+ * dq (B) receives its gradient, then backward and one Adam step. Returns
+ * the loss. */
+double ope_tnet_mse_step(ope_tnet *q, const float *x, const float *y,
+                         float *dq, int B);
+
+/* The clipped double-Q backup of twin single-output critics (Fujimoto et
+ * al. 2018, eq. 10): y (B) = r + gamma (1 - done) min(Q1hat(x), Q2hat(x))
+ * with r and done from b and x (B, in) holding (s', a'), in float as the
+ * trainers always computed it. */
+void ope_tnet_twin_backup(ope_tnet *q1, ope_tnet *q2, const float *x,
+                          const ope_train_batch *b, double gamma, float *y);
+
+/* Hand n networks to a checkpoint (train.h, export_nets): ck->name[k] =
+ * names[k], ck->net[k] = nets[k]->net, still owned by the trainer. */
+void ope_tnet_export(ope_ckpt *ck, int n, const char *const *names,
+                     ope_tnet *const *nets);
 
 /* out (B, nx + ny) = [x | y], x (B, nx), y (B, ny). */
 void ope_tnet_concat(float *out, const float *x, int nx, const float *y,

@@ -15,6 +15,16 @@ static void blob_hex(const uint8_t *b, size_t n, char hex[65]) {
   ope_sha256_hex(&c, hex);
 }
 
+/* End the transaction a one-statement write opened: finalize st, then
+ * commit when rc is OPE_OK, else roll back and return rc. */
+static ope_status write_end(ope_store *s, sqlite3_stmt *st, ope_status rc,
+                            ope_error *err) {
+  sqlite3_finalize(st);
+  if (rc == OPE_OK) return ope_store_commit(s, err);
+  ope_store_rollback(s);
+  return rc;
+}
+
 ope_status ope_train_row_put(ope_store *s, const ope_train_row *row,
                              ope_error *err) {
   static const char sql[] =
@@ -27,7 +37,7 @@ ope_status ope_train_row_put(ope_store *s, const ope_train_row *row,
   ope_store_now(now);
   ope_status rc = ope_store_begin(s, err);
   if (rc != OPE_OK) return rc;
-  if ((rc = ope_store_prepare(s, sql, &st, err)) != OPE_OK) goto fail;
+  if ((rc = ope_store_prepare(s, sql, &st, err)) != OPE_OK) goto done;
   sqlite3_bind_text(st, 1, row->name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, row->algo, -1, SQLITE_STATIC);
   if (row->dataset_id > 0) sqlite3_bind_int64(st, 3, row->dataset_id);
@@ -40,21 +50,13 @@ ope_status ope_train_row_put(ope_store *s, const ope_train_row *row,
   sqlite3_bind_text(st, 10, hex, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 11, now, -1, SQLITE_STATIC);
   int r = sqlite3_step(st);
-  if (r == SQLITE_CONSTRAINT) {
+  if (r == SQLITE_CONSTRAINT)
     rc = ope_error_set(err, OPE_EUSAGE, row->name,
                        "a policy of that name already exists (--replace retrains it)");
-    goto fail;
-  }
-  if (r != SQLITE_DONE) {
+  else if (r != SQLITE_DONE)
     rc = ope_store_fail(s, r, "inserting a checkpoint", err);
-    goto fail;
-  }
-  sqlite3_finalize(st);
-  return ope_store_commit(s, err);
-fail:
-  sqlite3_finalize(st);
-  ope_store_rollback(s);
-  return rc;
+done:
+  return write_end(s, st, rc, err);
 }
 
 ope_status ope_train_family_delete(ope_store *s, const char *family,
@@ -65,21 +67,14 @@ ope_status ope_train_family_delete(ope_store *s, const char *family,
   if (rc != OPE_OK) return rc;
   rc = ope_store_prepare(s, "DELETE FROM policies WHERE kind = 'checkpoint' "
                          "AND family = ?1 AND seed = ?2", &st, err);
-  if (rc != OPE_OK) goto fail;
+  if (rc != OPE_OK) goto done;
   sqlite3_bind_text(st, 1, family, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, seed);
   int r = sqlite3_step(st);
-  if (r != SQLITE_DONE) {
-    rc = ope_store_fail(s, r, "deleting checkpoints", err);
-    goto fail;
-  }
-  *n = sqlite3_changes(ope_store_db(s));
-  sqlite3_finalize(st);
-  return ope_store_commit(s, err);
-fail:
-  sqlite3_finalize(st);
-  ope_store_rollback(s);
-  return rc;
+  if (r != SQLITE_DONE) rc = ope_store_fail(s, r, "deleting checkpoints", err);
+  else *n = sqlite3_changes(ope_store_db(s));
+done:
+  return write_end(s, st, rc, err);
 }
 
 ope_status ope_train_policy_load(ope_store *s, const char *name,
