@@ -294,14 +294,21 @@ static double head_density(const head *h, const float *y, const double *action) 
   return exp(lp);
 }
 
+/* Workspaces for one query, with obs normalized into w->x. */
+static ope_status one_row(const head *h, const double *obs, evalws *w,
+                          ope_error *err) {
+  ope_status st = evalws_new(h, 1, w, err);
+  if (st == OPE_OK) norm_obs(h, obs, 1, w->x);
+  return st;
+}
+
 static ope_status pol_dist(const ope_policy *p, void *ctx, const double *obs,
                            double *probs, ope_error *err) {
   const head *h = p->impl;
   evalws w;
   (void)ctx;
-  ope_status st = evalws_new(h, 1, &w, err);
+  ope_status st = one_row(h, obs, &w, err);
   if (st != OPE_OK) return st;
-  norm_obs(h, obs, 1, w.x);
   st = head_dist(h, &w, 1, probs, err);
   evalws_clear(&w);
   return st;
@@ -313,9 +320,8 @@ static ope_status pol_sample(const ope_policy *p, void *ctx, const double *obs,
   int m = h->m;
   evalws w;
   (void)ctx;
-  ope_status st = evalws_new(h, 1, &w, err);
+  ope_status st = one_row(h, obs, &w, err);
   if (st != OPE_OK) return st;
-  norm_obs(h, obs, 1, w.x);
   if (h->kind == H_DET || h->kind == H_BCQ) {
     st = head_det(h, &w, 1, err);
     for (int j = 0; st == OPE_OK && j < m; j++) action[j] = w.act[j] * h->scale[j];
@@ -336,17 +342,17 @@ static ope_status pol_density(const ope_policy *p, void *ctx, const double *obs,
   const head *h = p->impl;
   evalws w;
   (void)ctx;
-  ope_status st = evalws_new(h, 1, &w, err);
+  ope_status st = one_row(h, obs, &w, err);
   if (st != OPE_OK) return st;
-  norm_obs(h, obs, 1, w.x);
   if ((st = run(h->pi, w.pi, w.x, 1, w.y, err)) == OPE_OK)
     *dens = head_density(h, w.y, action);
   evalws_clear(&w);
   return st;
 }
 
-/* States per block of the dataset fast path; BCQ's networks see n_cand
- * rows per state, so its blocks hold fewer states. */
+/* Network rows per block of the dataset fast path: SCORE_ROWS states, or
+ * SCORE_ROWS / n_cand states for BCQ, whose networks see n_cand rows per
+ * state. */
 #define SCORE_ROWS 256
 
 /* ops->score: the same numbers as the one-row ops above, with the networks

@@ -53,8 +53,8 @@ double ope_tnet_mse_step(ope_tnet *q, const float *x, const float *y,
 
 /* The clipped double-Q backup of twin single-output critics (Fujimoto et
  * al. 2018, eq. 10): y (B) = r + gamma (1 - done) min(Q1hat(x), Q2hat(x))
- * with r and done from b and x (B, in) holding (s', a'), in float as the
- * trainers always computed it. */
+ * with r and done from b and x (B, in) holding (s', a'); computed in
+ * float. */
 void ope_tnet_twin_backup(ope_tnet *q1, ope_tnet *q2, const float *x,
                           const ope_train_batch *b, double gamma, float *y);
 

@@ -8,14 +8,17 @@
  * one-row path on one row. OpenBLAS (0.3.21) uses a different sgemm kernel
  * for a single row than for a block, which sums the products of a hidden
  * layer in another order, so network outputs may differ in their last
- * float bits (about 1e-7 relative). Probabilities and actions are
- * therefore compared with a relative tolerance of 1e-6. Densities
- * (Gaussian heads and the kernel of deterministic ones) are compared by
- * their logs: a log density is a sum of terms -u^2/2 whose relative error
- * is that of u, so |log f - log g| <= 1e-6 (1 + |log g|); a density of
- * 1e-11 may thus differ by ~1e-5 relative. The largest difference is
- * printed. Heads that pick an action by argmax give the same numbers
- * unless two values tie to the last bit. */
+ * float bits (about 1e-7 of the layer's magnitude). Probabilities are
+ * therefore compared with a relative tolerance of 1e-6, and actions with
+ * 1e-6 relative to the larger of their size and the largest logged action
+ * (an action near 0 keeps the absolute error of its layer). Densities of
+ * Gaussian heads are compared by their logs: a log density is a sum of
+ * terms -u^2/2 whose relative error is that of u, so |log f - log g| <=
+ * 1e-6 (1 + |log g|); a density of 1e-11 may thus differ by ~1e-5
+ * relative. The kernel density of a deterministic head is a function of
+ * its action, so it must equal the kernel at the fast path's own action
+ * exactly. The largest difference is printed. Heads that pick an action by
+ * argmax give the same numbers unless two values tie to the last bit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,9 +85,10 @@ static ope_policy *trained(const ope_train_algo *a, const ope_dataset *ds,
 }
 
 /* Largest relative difference of a and b (n values), of their logs when
- * logs != 0 (positive values); fails beyond tol. */
+ * logs != 0 (positive values); differences are relative to at least floor.
+ * Fails beyond tol. */
 static double close_all(const char *what, const double *a, const double *b,
-                        size_t n, double tol, int logs) {
+                        size_t n, double tol, int logs, double floor) {
   double worst = 0;
   for (size_t i = 0; i < n; i++) {
     double rel;
@@ -92,7 +96,7 @@ static double close_all(const char *what, const double *a, const double *b,
       assert_true(a[i] > 0 && b[i] > 0);
       rel = fabs(log(a[i]) - log(b[i])) / (1.0 + fabs(log(b[i])));
     } else {
-      double scale = fmax(fabs(a[i]), fabs(b[i]));
+      double scale = fmax(fmax(fabs(a[i]), fabs(b[i])), floor);
       rel = scale > 0 ? fabs(a[i] - b[i]) / scale : 0.0;
     }
     if (rel > worst) worst = rel;
@@ -124,14 +128,26 @@ static void compare(const char *label, const ope_policy *p,
   assert_true((f.dist == NULL) == (s.dist == NULL));
   assert_true((f.act == NULL) == (s.act == NULL));
   int dens = ds->action_kind == OPE_ACTION_CONTINUOUS;
-  double wp = close_all("prob", f.prob, s.prob, ds->n_steps, 1e-6, dens);
+  double wp = 0;
+  if (f.deterministic) {
+    int m = ds->action_dim;
+    for (size_t t = 0; t < ds->n_steps; t++)
+      assert_true(f.prob[t] == ope_gaussian_kernel(ds->action_vec + t * m,
+                                                   f.act + t * m, m, f.bandwidth));
+  } else {
+    wp = close_all("prob", f.prob, s.prob, ds->n_steps, 1e-6, dens, 0);
+  }
   double wd = 0, wa = 0;
   if (f.dist)
-    wd = close_all("dist", f.dist, s.dist, ds->n_steps * (size_t)ds->n_actions, 1e-6, 0);
-  if (f.act)
-    wa = close_all("act", f.act, s.act, ds->n_steps * (size_t)ds->action_dim, 1e-6, 0);
+    wd = close_all("dist", f.dist, s.dist, ds->n_steps * (size_t)ds->n_actions, 1e-6, 0, 0);
+  if (f.act) {
+    double amax = 0;
+    for (size_t k = 0; k < ds->n_steps * (size_t)ds->action_dim; k++)
+      amax = fmax(amax, fabs(ds->action_vec[k]));
+    wa = close_all("act", f.act, s.act, ds->n_steps * (size_t)ds->action_dim, 1e-6, 0, amax);
+  }
   printf("%-22s %5zu rows: max relative difference %sprob %.3g dist %.3g act %.3g\n",
-         label, ds->n_steps, dens ? "log " : "", wp, wd, wa);
+         label, ds->n_steps, f.deterministic ? "(kernel: exact) " : dens ? "log " : "", wp, wd, wa);
   ope_policy_scores_clear(&f);
   ope_policy_scores_clear(&s);
 }
