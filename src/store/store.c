@@ -77,6 +77,22 @@ static ope_status exec(ope_store *s, const char *sql, const char *what,
   return rc == SQLITE_OK ? OPE_OK : ope_store_fail(s, rc, what, err);
 }
 
+/* Switching to WAL takes an exclusive lock without calling the busy handler
+ * (SQLite returns SQLITE_BUSY at once when another connection holds a lock),
+ * so two commands creating one store at the same moment would collide. Retry
+ * with short sleeps up to the busy timeout, as the busy handler would. */
+static ope_status exec_retry_busy(ope_store *s, const char *sql, const char *what,
+                                  ope_error *err) {
+  struct timespec nap = {0, 5 * 1000 * 1000};
+  int rc = SQLITE_OK;
+  for (int waited = 0;; waited += 5) {
+    rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited >= OPE_STORE_BUSY_TIMEOUT_MS) break;
+    nanosleep(&nap, NULL);
+  }
+  return rc == SQLITE_OK ? OPE_OK : ope_store_fail(s, rc, what, err);
+}
+
 /* Read one integer pragma. */
 static ope_status pragma_int(ope_store *s, const char *sql, int *out,
                              ope_error *err) {
@@ -237,7 +253,7 @@ ope_status ope_store_open(const char *path, int writable, ope_store **out,
     return ope_error_set(err, OPE_ECANTCREAT, path, "the store is not writable: %s",
                          strerror(errno));
   }
-  if ((st = exec(s, "PRAGMA journal_mode = WAL", "setting WAL mode", err)) != OPE_OK ||
+  if ((st = exec_retry_busy(s, "PRAGMA journal_mode = WAL", "setting WAL mode", err)) != OPE_OK ||
       (st = exec(s, "PRAGMA foreign_keys = ON", "enabling foreign keys", err)) != OPE_OK ||
       (st = exec(s, "PRAGMA synchronous = NORMAL", "setting synchronous", err)) != OPE_OK ||
       /* 16 MiB of page cache: large transactions (ingest) spill less, and
