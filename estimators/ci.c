@@ -9,7 +9,9 @@
  * are one product C x (ope_gemm_d), after which its value function maps each
  * row of sums to a replicate value. Blocks are fixed by replicate number and
  * handed to threads round-robin, and each replicate's counts come from its
- * own RNG stream, so every replicate value is the same for any thread count. */
+ * own RNG stream, so every replicate value is the same for any thread count.
+ * Large datasets take the fast path of boot_fast.c instead (byte counts,
+ * single-precision products over blocks of episodes). */
 #include "estimators/ci.h"
 
 #include <gsl/gsl_cdf.h>
@@ -19,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "estimators/boot_draws.h"
+#include "estimators/boot_fast.h"
 #include "nn/gemm.h"
 
 enum { BLOCK = 128, BLOCK_CELLS = 1 << 23 };
@@ -63,36 +66,14 @@ double ope_ci_quantile(const double *sorted, size_t n, double p) {
 
 double ope_ci_t_quantile(double p, double df) { return gsl_cdf_tdist_Pinv(p, df); }
 
-/* The draws of ope_rng_below (xoshiro256** and Lemire's nearly-divisionless
- * method) inlined on a local copy of the state: counting 2e7 draws is the
- * bootstrap's second cost after the product, and a call per draw doubles it.
- * The sequence is exactly that of ope_rng_below on the same stream. */
-static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-__extension__ typedef unsigned __int128 u128;
 
 void ope_ci_boot_counts(uint64_t seed, uint64_t b, size_t n, double *count) {
-  ope_rng rng;
-  ope_rng_seed(&rng, seed, b);
-  uint64_t s0 = rng.s[0], s1 = rng.s[1], s2 = rng.s[2], s3 = rng.s[3];
-  uint64_t N = n, thresh = N ? -N % N : 0;
+  ope_boot_draws d;
+  ope_boot_draws_init(&d, seed, b, n);
   memset(count, 0, n * sizeof(double));
-  for (size_t k = 0; k < n; k++) {
-    u128 m;
-    uint64_t l;
-    do {
-      uint64_t x = rotl64(s1 * 5, 7) * 9, t = s1 << 17;
-      s2 ^= s0;
-      s3 ^= s1;
-      s1 ^= s2;
-      s0 ^= s3;
-      s2 ^= t;
-      s3 = rotl64(s3, 45);
-      m = (u128)x * N;
-      l = (uint64_t)m;
-    } while (l < thresh);
-    count[(size_t)(m >> 64)] += 1.0;
-  }
+  for (size_t k = 0; k < n; k++) count[ope_boot_draws_next(&d)] += 1.0;
 }
+
 
 int ope_ci_check(const ope_ci_config *cfg, const ope_estimator *est,
                  const ope_est_input *in, char *why, size_t why_size) {
@@ -231,6 +212,7 @@ done:
   return NULL;
 }
 
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -250,26 +232,37 @@ static ope_status bootstrap(const ope_ci_config *cfg,
     if (n > 0 && stats[e].k > (size_t)2147483647 / (n > BLOCK ? n : BLOCK))
       return ope_error_set(err, OPE_EINTERNAL, NULL, "bootstrap: statistics too large");
   }
+  int fast = ope_boot_fast_applies(n);
+  for (size_t e = 0; e < n_est; e++)
+    if (stats[e].x == NULL && stats[e].k > 0 && !fast)
+      return ope_error_set(err, OPE_EINTERNAL, NULL,
+                           "bootstrap: single-precision statistics of a small dataset");
   /* no more threads than blocks: an idle thread would only hold buffers */
-  size_t n_blocks = (B + block_rows(n) - 1) / block_rows(n);
+  size_t rows = fast ? ope_boot_fast_rows(n) : block_rows(n);
+  size_t n_blocks = (B + rows - 1) / rows;
   int T = cfg->threads < 1 ? 1 : cfg->threads;
   if ((size_t)T > n_blocks) T = (int)n_blocks;
   double *rep = rep_out ? rep_out : malloc(B * n_est * sizeof(double));
   double *sorted = malloc((B ? B : 1) * sizeof(double));
   boot_job *jobs = calloc((size_t)T, sizeof *jobs);
   pthread_t *tids = calloc((size_t)T, sizeof *tids);
+  /* each fast-path worker runs its products on one BLAS thread */
+  int blas_threads = fast ? ope_gemm_threads() : 1;
+  if (blas_threads != 1) ope_gemm_set_threads(1);
   if (rep == NULL || sorted == NULL || jobs == NULL || tids == NULL) {
     st = ope_error_nomem(err);
     goto done;
   }
-  for (int t = 0; t < T; t++) {
+  if (fast && (st = ope_boot_fast_replicates(cfg, est, stats, n_est, T, rep, err)) != OPE_OK)
+    goto done;
+  for (int t = 0; t < T && !fast; t++) {
     jobs[t] = (boot_job){cfg, est, stats, n_est, n, kmax, t, T, rep, 0};
     /* A thread that cannot start runs here afterwards (failed = 2). */
     if (t > 0 && pthread_create(&tids[t], NULL, boot_worker, &jobs[t]) != 0)
       jobs[t].failed = 2;
   }
-  boot_worker(&jobs[0]);
-  for (int t = 1; t < T; t++) {
+  if (!fast) boot_worker(&jobs[0]);
+  for (int t = 1; t < T && !fast; t++) {
     if (jobs[t].failed == 2) {
       jobs[t].failed = 0;
       boot_worker(&jobs[t]);
@@ -277,7 +270,7 @@ static ope_status bootstrap(const ope_ci_config *cfg,
       pthread_join(tids[t], NULL);
     }
   }
-  for (int t = 0; t < T; t++)
+  for (int t = 0; t < T && !fast; t++)
     if (jobs[t].failed) {
       st = ope_error_nomem(err);
       goto done;
@@ -308,6 +301,7 @@ static ope_status bootstrap(const ope_ci_config *cfg,
     o->ci_method = method_names[OPE_CI_BOOTSTRAP];
   }
 done:
+  if (blas_threads != 1) ope_gemm_set_threads(blas_threads);
   if (rep != rep_out) free(rep);
   free(sorted);
   free(jobs);

@@ -7,6 +7,10 @@
  *              replicates: their stats matrices are multiplied by one block
  *              of counts (R, n) at a time. Quantiles interpolate linearly
  *              between order statistics (Hyndman & Fan 1996, type 7).
+ *              From OPE_EST_F32_MIN_EPISODES episodes on, the products run
+ *              in single precision over blocks of episodes accumulated in
+ *              double (relative error about 1e-6 of a replicate's sum of
+ *              magnitudes; ci.c says why that is enough); below, in double.
  *   t          Student t on the per-episode contributions of a mean
  *              estimator: mean +- t_{1-a/2, n-1} s / sqrt(n).
  *   hoeffding  mean +- (b - a) sqrt(ln(2/alpha) / (2n)) (Hoeffding 1963,

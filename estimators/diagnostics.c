@@ -39,6 +39,40 @@ static double kish(const double *lw, double *tmp, size_t n) {
   return exp(2.0 * l1 - ope_logsumexp(tmp, n));
 }
 
+/* kish() of every horizon step at once, ess[t] for t < H: the same sums in
+ * the same order (episodes ascending) as kish() on each step's column, so
+ * the same numbers, but reading the weights row by row. 0 when out of
+ * memory. */
+static int kish_steps(const ope_weights *w, double *ess) {
+  size_t n = w->n_episodes, H = w->horizon;
+  double *m1 = malloc((H ? 4 * H : 1) * sizeof(double));
+  if (m1 == NULL) return 0;
+  double *m2 = m1 + H, *s1 = m1 + 2 * H, *s2 = m1 + 3 * H;
+  for (size_t t = 0; t < H; t++) {
+    m1[t] = m2[t] = -INFINITY;
+    s1[t] = s2[t] = 0.0;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t t = 0; t < H; t++) {
+      double x = ope_weights_log_w_at(w, i, (long)t), x2 = 2.0 * x;
+      if (x > m1[t]) m1[t] = x;
+      if (x2 > m2[t]) m2[t] = x2;
+    }
+  for (size_t i = 0; i < n; i++)
+    for (size_t t = 0; t < H; t++) {
+      double x = ope_weights_log_w_at(w, i, (long)t);
+      if (!isinf(m1[t])) s1[t] += exp(x - m1[t]);
+      if (!isinf(m2[t])) s2[t] += exp(2.0 * x - m2[t]);
+    }
+  for (size_t t = 0; t < H; t++) {
+    double l1 = isinf(m1[t]) ? m1[t] : m1[t] + log(s1[t]);
+    double l2 = isinf(m2[t]) ? m2[t] : m2[t] + log(s2[t]);
+    ess[t] = isinf(l1) ? 0.0 : exp(2.0 * l1 - l2);
+  }
+  free(m1);
+  return 1;
+}
+
 static void add_reason(ope_diagnostics *d, const char *why) {
   size_t len = strlen(d->reason);
   snprintf(d->reason + len, sizeof d->reason - len, "%s%s", len ? "; " : "", why);
@@ -99,7 +133,7 @@ ope_status ope_diag_compute(const ope_dataset *ds, const ope_weights *w,
   out->horizon = H;
   out->clip = w->clip;
   out->n_clipped = w->n_clipped;
-  double *lw = malloc((n ? n : 1) * sizeof(double));
+  double *lw = calloc(n ? n : 1, sizeof(double));
   double *tmp = malloc((n ? n : 1) * sizeof(double));
   out->ess_step = calloc(H ? H : 1, sizeof(double));
   if (lw == NULL || tmp == NULL || out->ess_step == NULL) {
@@ -135,19 +169,20 @@ ope_status ope_diag_compute(const ope_dataset *ds, const ope_weights *w,
   }
   /* per step, carry-forward */
   out->ess_step_min = H ? INFINITY : 0.0;
-  for (size_t t = 0; t < H; t++) {
-    for (size_t i = 0; i < n; i++) lw[i] = ope_weights_log_w_at(w, i, (long)t);
-    out->ess_step[t] = kish(lw, tmp, n);
-    if (out->ess_step[t] < out->ess_step_min) out->ess_step_min = out->ess_step[t];
+  if (!kish_steps(w, out->ess_step)) {
+    st = ope_error_nomem(err);
+    goto done;
   }
+  for (size_t t = 0; t < H; t++)
+    if (out->ess_step[t] < out->ess_step_min) out->ess_step_min = out->ess_step[t];
   /* support */
   if (ds->action_kind == OPE_ACTION_DISCRETE) {
     if (pe->dist && pb_dist)
       support_discrete(ds, pe, pb_dist, cfg, out);
     else
       snprintf(out->support_note, sizeof out->support_note, "%s",
-               pe->dist ? "the behavior policy's full distribution is unknown"
-                        : "the evaluation policy's full distribution is unknown");
+               pb_dist == NULL ? "the behavior policy's full distribution is unknown"
+                               : "the evaluation policy's full distribution is unknown");
   } else if (pe->deterministic && pe->act && pe->bandwidth > 0) {
     if (!support_continuous(ds, pe, out)) {
       st = ope_error_nomem(err);

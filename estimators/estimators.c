@@ -73,19 +73,52 @@ ope_status ope_est_stats_alloc(ope_est_stats *s, size_t n, size_t k,
   return OPE_OK;
 }
 
+ope_status ope_est_stats_alloc_f32(ope_est_stats *s, size_t n, size_t k,
+                                   ope_error *err) {
+  memset(s, 0, sizeof *s);
+  if (k != 0 && n > SIZE_MAX / sizeof(float) / k)
+    return ope_error_set(err, OPE_EINTERNAL, NULL, "statistics of %zu x %zu are too large", n, k);
+  s->xf = malloc((n * k > 0 ? n * k : 1) * sizeof(float));
+  s->sum = calloc(k ? k : 1, sizeof(double));
+  s->lscale = calloc(k ? k : 1, sizeof(double));
+  if (!s->xf || !s->sum || !s->lscale) {
+    ope_est_stats_clear(s);
+    return ope_error_nomem(err);
+  }
+  s->n = n;
+  s->k = k;
+  return OPE_OK;
+}
+
 void ope_est_stats_clear(ope_est_stats *s) {
   if (s == NULL) return;
   free(s->x);
+  free(s->xf);
+  free(s->sum);
   free(s->lscale);
   memset(s, 0, sizeof *s);
 }
 
+int ope_est_f32_ok(double v) {
+  double a = fabs(v);
+  return v == 0 || (a >= FLT_MIN && a <= OPE_EST_F32_MAX);
+}
+
 void ope_est_stats_sum(const ope_est_stats *s, const double *count,
                        double *sum) {
+  if (s->x == NULL && count == NULL) {
+    memcpy(sum, s->sum, s->k * sizeof(double));
+    return;
+  }
   for (size_t j = 0; j < s->k; j++) sum[j] = 0.0;
   for (size_t i = 0; i < s->n; i++) {
     double c = count ? count[i] : 1.0;
     if (c == 0) continue;
+    if (s->x == NULL) {
+      const float *row = s->xf + i * s->k;
+      for (size_t j = 0; j < s->k; j++) sum[j] += c * (double)row[j];
+      continue;
+    }
     const double *row = s->x + i * s->k;
     for (size_t j = 0; j < s->k; j++) sum[j] += c * row[j];
   }
@@ -93,7 +126,7 @@ void ope_est_stats_sum(const ope_est_stats *s, const double *count,
 
 double ope_est_contribution(const ope_est_stats *s, size_t i) {
   double v;
-  ope_est_scaled(s->x[i * s->k], s->lscale[0], &v);
+  ope_est_scaled(s->x ? s->x[i * s->k] : (double)s->xf[i * s->k], s->lscale[0], &v);
   return v;
 }
 

@@ -16,6 +16,12 @@
  * episodes merge by adding sums (ope_est_merge), which is what a distributed
  * run reduces.
  *
+ * Precision: large per-step layouts (WPDIS) of at least
+ * OPE_EST_F32_MIN_EPISODES episodes keep x in single precision (xf) with
+ * their exact column sums in double (sum), which halves their memory; the
+ * point estimate uses the exact sums, only bootstrap replicates use xf
+ * (ci.h states the precision). Every other x is double.
+ *
  * Magnitudes: weights can exceed the double range (horizon 1,000, ratio 10).
  * Each column j carries a log scale lscale[j]; the statistic is
  * x_ij * exp(lscale[j]). Columns that are divided by each other share a
@@ -56,14 +62,22 @@ enum {
   OPE_EST_NEEDS_DIST = 1u << 2,    /* in->pe->dist (discrete) */
 };
 
-/* Per-episode statistics (see the file comment). */
+/* Datasets of at least this many episodes may keep large statistics in
+ * single precision and bootstrap them with single-precision products
+ * (ci.h); smaller ones are exact double throughout. */
+#define OPE_EST_F32_MIN_EPISODES 4096
+
+/* Per-episode statistics (see the file comment). Exactly one of x and xf is
+ * set; sum is set with xf. */
 typedef struct ope_est_stats {
   size_t n;         /* episodes (rows of x) */
   size_t k;         /* columns */
-  double *x;        /* (n, k) row-major */
+  double *x;        /* (n, k) row-major, or NULL when xf holds the stats */
   double *lscale;   /* (k) column log scales; 0 when unscaled */
   size_t horizon;   /* H for per-step layouts, else 0 */
   double aux[4];    /* estimator-specific constants */
+  float *xf;        /* (n, k) row-major single precision, or NULL */
+  double *sum;      /* (k) with xf: the exact column sums (c_i = 1) */
 } ope_est_stats;
 
 typedef enum ope_est_flag {
@@ -109,15 +123,27 @@ int ope_est_check(const ope_estimator *est, const ope_est_input *in,
 /* Allocate s for n episodes and k columns (zeroed, lscale 0). */
 ope_status ope_est_stats_alloc(ope_est_stats *s, size_t n, size_t k,
                                ope_error *err);
+/* The same with single-precision xf and a zeroed sum instead of x: the
+ * stats function fills xf and adds every row, in double and in episode
+ * order, into sum. */
+ope_status ope_est_stats_alloc_f32(ope_est_stats *s, size_t n, size_t k,
+                                   ope_error *err);
 /* Free the arrays and zero s. NULL is a no-op. */
 void ope_est_stats_clear(ope_est_stats *s);
 
-/* sum[j] = sum_i c_i x_ij (count NULL: c_i = 1), in episode order. */
+/* Whether v keeps its full single-precision accuracy as a float and sums
+ * of fewer than 2^24 multiples of such values stay finite: v is 0 or
+ * FLT_MIN <= |v| <= OPE_EST_F32_MAX. */
+#define OPE_EST_F32_MAX 1e30
+int ope_est_f32_ok(double v);
+
+/* sum[j] = sum_i c_i x_ij (count NULL: c_i = 1), in episode order. With xf,
+ * count NULL gives the exact sums; otherwise the sums of xf in double. */
 void ope_est_stats_sum(const ope_est_stats *s, const double *count,
                        double *sum);
 
 /* The contribution of episode i for a mean estimator (column 0, scaled);
- * may be +-inf when beyond the double range. */
+ * may be +-inf when beyond the double range. Mean estimators keep x. */
 double ope_est_contribution(const ope_est_stats *s, size_t i);
 
 /* Merge two shards' sums of the same estimator: sums a and b with their

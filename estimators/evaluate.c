@@ -55,10 +55,15 @@ static int needs_q(const ope_estimator *const *list, size_t n) {
   return 0;
 }
 
-ope_status ope_eval_policy(const ope_dataset *ds, const ope_eval_behavior *beh,
-                           const ope_policy *pi, const ope_policy_scores *pe,
-                           const ope_eval_config *cfg,
-                           ope_eval_policy_result *out, ope_error *err) {
+/* ope_eval_policy; when owned is pe itself, its prob is freed once the
+ * weights exist (no estimator that fits Q is selected). Arrays are released
+ * as soon as they are no longer read, so that the peak memory stays low on
+ * large datasets: the scores after the weights, the weights after the
+ * diagnostics and the statistics, before the intervals. */
+static ope_status eval_policy(const ope_dataset *ds, const ope_eval_behavior *beh,
+                              const ope_policy *pi, const ope_policy_scores *pe,
+                              ope_policy_scores *owned, const ope_eval_config *cfg,
+                              ope_eval_policy_result *out, ope_error *err) {
   ope_status st = OPE_OK;
   ope_weights w = {0};
   ope_qfit q = {0};
@@ -80,6 +85,12 @@ ope_status ope_eval_policy(const ope_dataset *ds, const ope_eval_behavior *beh,
     goto done;
   }
   if ((st = ope_weights_compute(ds, pe->prob, beh->prob, cfg->clip, &w, err)) != OPE_OK)
+    goto done;
+  if (owned && !needs_q(want, n_want)) {
+    free(owned->prob);
+    owned->prob = NULL;
+  }
+  if ((st = ope_diag_compute(ds, &w, pe, beh->dist, &cfg->diag, &out->diag, err)) != OPE_OK)
     goto done;
   ope_est_input in = {ds, &w, pe, NULL, cfg->gamma, cfg->has_reward_range,
                       cfg->reward_lo, cfg->reward_hi};
@@ -119,12 +130,12 @@ ope_status ope_eval_policy(const ope_dataset *ds, const ope_eval_behavior *beh,
     run[n_run++] = want[k];
   }
   out->n_est = n_run;
+  ope_weights_release_rows(&w); /* the intervals read only its clip and horizon */
   if ((st = ope_ci_compute(&cfg->ci, run, stats, &in, n_run, out->est, NULL, err)) != OPE_OK)
     goto done;
   if (in.q && (st = ope_dr_refit_intervals(ds, pi, pe, &cfg->fqe, cfg->gamma, &cfg->ci,
                                            out->est, n_run, err)) != OPE_OK)
     goto done;
-  st = ope_diag_compute(ds, &w, pe, beh->dist, &cfg->diag, &out->diag, err);
 done:
   for (size_t k = 0; k < n_want && stats; k++) ope_est_stats_clear(&stats[k]);
   free(stats);
@@ -133,6 +144,20 @@ done:
   ope_qfit_clear(&q);
   if (st != OPE_OK) ope_eval_policy_result_clear(out);
   return st;
+}
+
+ope_status ope_eval_policy(const ope_dataset *ds, const ope_eval_behavior *beh,
+                           const ope_policy *pi, const ope_policy_scores *pe,
+                           const ope_eval_config *cfg,
+                           ope_eval_policy_result *out, ope_error *err) {
+  return eval_policy(ds, beh, pi, pe, NULL, cfg, out, err);
+}
+
+ope_status ope_eval_policy_consume(const ope_dataset *ds, const ope_eval_behavior *beh,
+                                   const ope_policy *pi, ope_policy_scores *pe,
+                                   const ope_eval_config *cfg,
+                                   ope_eval_policy_result *out, ope_error *err) {
+  return eval_policy(ds, beh, pi, pe, pe, cfg, out, err);
 }
 
 /* ---- the store ---- */

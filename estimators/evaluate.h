@@ -68,6 +68,14 @@ ope_status ope_eval_policy(const ope_dataset *ds, const ope_eval_behavior *beh,
                            const ope_policy *pi, const ope_policy_scores *pe,
                            const ope_eval_config *cfg,
                            ope_eval_policy_result *out, ope_error *err);
+/* The same for a caller that has no further use for pe->prob: it is freed
+ * (and set to NULL) as soon as the weights exist, unless a selected
+ * estimator fits Q (which reads it). This lowers the peak memory on large
+ * datasets; the results are the same. */
+ope_status ope_eval_policy_consume(const ope_dataset *ds, const ope_eval_behavior *beh,
+                                   const ope_policy *pi, ope_policy_scores *pe,
+                                   const ope_eval_config *cfg,
+                                   ope_eval_policy_result *out, ope_error *err);
 void ope_eval_policy_result_clear(ope_eval_policy_result *r);
 
 /* Whether estimate k of r counts as unreliable: its estimator uses weights

@@ -12,10 +12,16 @@
  *
  * Every column is stored divided by exp(max log weight) of the terms that
  * feed it (its lscale), so nothing overflows; WIS and WPDIS give their
- * numerator and denominator the same scale, so the ratio is exact. */
+ * numerator and denominator the same scale, so the ratio is exact.
+ *
+ * WPDIS has 2H columns: from OPE_EST_F32_MIN_EPISODES episodes on they are
+ * kept in single precision (xf) with their exact double sums, which halves
+ * the largest array of an evaluation; the point estimate uses the exact
+ * sums (estimators.h), bootstrap replicates the floats (ci.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "estimators/estimators.h"
 
@@ -107,6 +113,46 @@ static ope_status pdis_stats(const ope_est_input *in, ope_est_stats *out,
   return OPE_OK;
 }
 
+/* Row i of the WPDIS stats: row[t] = w_t r_t, row[H + t] = w_t, scaled by
+ * exp(-m[t]). */
+static void wpdis_row(const ope_weights *w, const ope_dataset *ds, size_t i,
+                      const double *m, size_t H, double *row) {
+  size_t len = ds->ep_offset[i + 1] - ds->ep_offset[i];
+  for (size_t t = 0; t < H; t++) {
+    double sw = exp(ope_weights_log_w_at(w, i, (long)t) - m[t]);
+    row[H + t] = sw;
+    row[t] = t < len ? sw * ds->reward[ds->ep_offset[i] + t] : 0.0;
+  }
+}
+
+/* The single-precision layout (estimators.h) of large datasets: xf and the
+ * exact sums. 0 when some value would lose accuracy as a float (the caller
+ * then keeps double). */
+static int wpdis_f32(const ope_est_input *in, const double *m, ope_est_stats *out,
+                     ope_status *st, ope_error *err) {
+  const ope_weights *w = in->w;
+  size_t H = w->horizon, n = w->n_episodes, k = 2 * H;
+  double *row = malloc((k ? k : 1) * sizeof(double));
+  if (row == NULL || (*st = ope_est_stats_alloc_f32(out, n, k, err)) != OPE_OK) {
+    if (row == NULL) *st = ope_error_nomem(err);
+    free(row);
+    return 1;
+  }
+  int ok = 1;
+  for (size_t i = 0; i < n && ok; i++) {
+    wpdis_row(w, in->ds, i, m, H, row);
+    float *f = out->xf + i * k;
+    for (size_t j = 0; j < k; j++) {
+      out->sum[j] += row[j];
+      ok &= ope_est_f32_ok(row[j]);
+      f[j] = (float)row[j];
+    }
+  }
+  free(row);
+  if (!ok) ope_est_stats_clear(out);
+  return ok;
+}
+
 /* WPDIS: columns t (numerator sum_i w_t r_t) and H + t (denominator
  * sum_i w_t, carried forward), both scaled by the step's max log weight. */
 static ope_status wpdis_stats(const ope_est_input *in, ope_est_stats *out,
@@ -118,10 +164,10 @@ static ope_status wpdis_stats(const ope_est_input *in, ope_est_stats *out,
     return ope_error_set(err, OPE_EUSAGE, "wpdis",
                          "%zu episodes x horizon %zu is too large for the "
                          "per-step statistics", n, H);
-  ope_status st = ope_est_stats_alloc(out, n, 2 * H, err);
-  if (st != OPE_OK) return st;
-  out->horizon = H;
-  double *m = out->lscale; /* m[t] for t < H; copied to H + t below */
+  double *m = malloc((H ? 2 * H : 1) * sizeof(double));
+  if (m == NULL) return ope_error_nomem(err);
+  ope_status st = OPE_OK;
+  /* m[t] for t < H; copied to H + t below */
   for (size_t t = 0; t < H; t++) m[t] = -INFINITY;
   for (size_t i = 0; i < n; i++)
     for (size_t t = 0; t < H; t++) {
@@ -132,16 +178,18 @@ static ope_status wpdis_stats(const ope_est_input *in, ope_est_stats *out,
     if (isinf(m[t])) m[t] = 0.0; /* every weight is 0: columns stay 0 */
     m[H + t] = m[t];
   }
-  for (size_t i = 0; i < n; i++) {
-    double *row = out->x + i * 2 * H;
-    size_t len = ds->ep_offset[i + 1] - ds->ep_offset[i];
-    for (size_t t = 0; t < H; t++) {
-      double sw = exp(ope_weights_log_w_at(w, i, (long)t) - m[t]);
-      row[H + t] = sw;
-      row[t] = t < len ? sw * ds->reward[ds->ep_offset[i] + t] : 0.0;
-    }
+  if (n >= OPE_EST_F32_MIN_EPISODES && n < ((size_t)1 << 24) &&
+      wpdis_f32(in, m, out, &st, err)) {
+    if (st != OPE_OK) goto done;
+  } else {
+    if ((st = ope_est_stats_alloc(out, n, 2 * H, err)) != OPE_OK) goto done;
+    for (size_t i = 0; i < n; i++) wpdis_row(w, ds, i, m, H, out->x + i * 2 * H);
   }
-  return OPE_OK;
+  out->horizon = H;
+  memcpy(out->lscale, m, 2 * H * sizeof(double));
+done:
+  free(m);
+  return st;
 }
 
 static ope_est_flag wpdis_value(const ope_est_stats *s, const double *sum,

@@ -22,9 +22,15 @@ double ope_logsumexp(const double *x, size_t n) {
 void ope_weights_clear(ope_weights *w) {
   if (w == NULL) return;
   free(w->ep_offset);
-  free(w->log_rho);
   free(w->log_w);
   memset(w, 0, sizeof *w);
+}
+
+void ope_weights_release_rows(ope_weights *w) {
+  free(w->ep_offset);
+  free(w->log_w);
+  w->ep_offset = NULL;
+  w->log_w = NULL;
 }
 
 /* Row r of ds as "row N (episode LABEL, step T)" for messages. */
@@ -48,9 +54,8 @@ ope_status ope_weights_compute(const ope_dataset *ds, const double *pe,
   out->n_steps = T;
   out->clip = clip;
   out->ep_offset = malloc((n + 1) * sizeof(size_t));
-  out->log_rho = malloc((T ? T : 1) * sizeof(double));
   out->log_w = malloc((T ? T : 1) * sizeof(double));
-  if (!out->ep_offset || !out->log_rho || !out->log_w) {
+  if (!out->ep_offset || !out->log_w) {
     ope_weights_clear(out);
     return ope_error_nomem(err);
   }
@@ -86,7 +91,6 @@ ope_status ope_weights_compute(const ope_dataset *ds, const double *pe,
         }
       }
       acc += lr; /* -inf stays -inf: the weight is exactly 0 from here */
-      out->log_rho[r] = lr;
       out->log_w[r] = acc;
     }
   }

@@ -32,11 +32,10 @@ typedef struct ope_weights {
   size_t n_steps;
   size_t horizon;       /* H: the longest episode's length */
   size_t *ep_offset;    /* (n_episodes + 1) copy of the dataset's offsets */
-  double *log_rho;      /* (n_steps) log of the (clipped) per-step ratio */
   double *log_w;        /* (n_steps) log w_t, cumulative within the episode */
   double clip;          /* per-step ratio cap; 0 = no clipping */
   size_t n_clipped;     /* rows whose ratio was capped */
-  size_t n_zero;        /* rows with pi_e(a_t) = 0 (log_rho = -inf) */
+  size_t n_zero;        /* rows with pi_e(a_t) = 0 (log rho_t = -inf) */
 } ope_weights;
 
 /* Compute weights for ds from the evaluation policy's probability (or
@@ -51,6 +50,10 @@ ope_status ope_weights_compute(const ope_dataset *ds, const double *pe,
                                ope_weights *out, ope_error *err);
 /* Free the arrays and zero w. NULL is a no-op. */
 void ope_weights_clear(ope_weights *w);
+/* Free the per-row arrays (log_w, ep_offset) but keep the sizes, horizon,
+ * clip and counts, for a caller that reads only those afterwards (the
+ * interval checks); lowers peak memory on large datasets. */
+void ope_weights_release_rows(ope_weights *w);
 
 /* log w_t^i for step t of episode i, with the carry-forward rule: for t at
  * or after the episode's end, the episode's last log weight. t = -1 gives

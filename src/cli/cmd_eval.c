@@ -419,7 +419,13 @@ static ope_status eval_one(ope_store *store, const ope_dataset *ds, const spec *
   memset(out, 0, sizeof *out);
   char sha[65] = "";
   if (sp->is_csv) {
-    st = ope_scores_csv_read_sha(sp->arg, ds, &sc, sha, err);
+    /* the distribution is read only by estimators that need it and by the
+     * support diagnostic, which also needs the behavior's */
+    int need_dist = beh->dist != NULL || cfg->est == NULL;
+    for (size_t k = 0; k < cfg->n_est && cfg->est; k++)
+      need_dist |= (cfg->est[k]->needs & (OPE_EST_NEEDS_DIST | OPE_EST_NEEDS_Q)) != 0;
+    st = ope_scores_csv_read_ex(sp->arg, ds, need_dist ? 0 : OPE_SCORES_DROP_DIST, &sc, sha,
+                                err);
   } else if ((st = ope_policy_resolve(store, sp->arg, &pi, err)) == OPE_OK) {
     double h = cfg->bandwidth;
     if (ds->action_kind == OPE_ACTION_CONTINUOUS && pi->deterministic && !(h > 0) &&
@@ -428,7 +434,7 @@ static ope_status eval_one(ope_store *store, const ope_dataset *ds, const spec *
     st = ope_policy_score_dataset(pi, ds, h, &sc, err);
   }
   if (st != OPE_OK) goto done;
-  if ((st = ope_eval_policy(ds, beh, pi, &sc, cfg, out, err)) != OPE_OK) goto done;
+  if ((st = ope_eval_policy_consume(ds, beh, pi, &sc, cfg, out, err)) != OPE_OK) goto done;
   out->name = strdup(sp->arg);
   snprintf(out->source, sizeof out->source, "%s",
            sp->is_csv ? "scores" : ope_sim_is_reference_name(sp->arg) ? "reference" : "checkpoint");

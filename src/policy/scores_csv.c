@@ -1,13 +1,25 @@
 /* Reading a policy-scores CSV (scores_csv.h) with libcsv, one physical line
  * at a time so that every record knows its line. Episode labels are looked
- * up in a sorted index of the dataset's labels; a per-row "seen at line"
- * array catches duplicates and, at the end, missing steps. */
+ * up in a sorted index of the dataset's labels. The probabilities start as
+ * NaN (never a valid score), so a row that is no longer NaN has been scored:
+ * that catches duplicates and, at the end, missing steps without a second
+ * array; the line of a duplicate's first score is found by reading the file
+ * again, on that error only.
+ *
+ * Speed (a scores file has a line per logged step, a million or more): a
+ * line that holds no quote and no lone carriage return, met at a record
+ * boundary, is split at its commas here, with libcsv's trimming of spaces
+ * and tabs and its empty-is-NULL rule, and fed to the same callbacks; any
+ * other line goes through libcsv. Plain decimals of up to 19 significant
+ * digits are converted exactly by one correctly rounded long double
+ * operation (see decimal()); the rest by strtod. */
 #include "policy/scores_csv.h"
 
 #include "core/sha256.h"
 
 #include <csv.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -31,12 +43,15 @@ typedef struct reader {
   int have_ep, have_step, have_prob, n_dist;
   int field;         /* current field index in the record */
   char *ep;          /* the record's episode field */
+  size_t ep_cap;
   int64_t step;
   double prob;
   double *dist;      /* (A) the record's prob_k */
   size_t *order;     /* episode indices sorted by label */
-  int64_t *seen;     /* (n_steps) line a row was scored at, 0 if not yet */
   long last_ep;      /* the episode found for the previous row, or -1 */
+  size_t dup_row;    /* a duplicate's row (status OPE_EDATA), or SIZE_MAX */
+  size_t find_row;   /* rescan: stop at the first record of this row */
+  int64_t found_line;/* rescan: its line */
 } reader;
 
 static void fail(reader *rd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -71,7 +86,72 @@ static long find_episode(reader *rd, const char *s) {
   return -1;
 }
 
+/* s as [+-]digits[.digits][(e|E)[+-]digits] with at most 19 significant
+ * digits w and a decimal exponent p within +-27, converted exactly: w and
+ * 10^|p| are exact in a 64-bit-significand long double, so w * 10^p is one
+ * correctly rounded operation, and rounding that to double is correct
+ * unless it lies exactly half-way between two doubles (double rounding can
+ * err only there), which is left to strtod. 0 when s is not of this form
+ * (the caller uses strtod). */
+#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
+static const long double pow10l_tab[28] = {
+  1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+  1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+  1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+
+static int decimal(const char *s, double *out) {
+  const char *q = s;
+  int neg = *q == '-', any = 0, nd = 0;
+  long p = 0;
+  uint64_t w = 0;
+  if (*q == '+' || *q == '-') q++;
+  for (; *q >= '0' && *q <= '9'; q++, any = 1) {
+    if (w == 0 && *q == '0') continue;
+    if (nd++ == 19) return 0;
+    w = w * 10 + (uint64_t)(*q - '0');
+  }
+  if (*q == '.')
+    for (q++; *q >= '0' && *q <= '9'; q++, any = 1) {
+      p--;
+      if (w == 0 && *q == '0') continue;
+      if (nd++ == 19) return 0;
+      w = w * 10 + (uint64_t)(*q - '0');
+    }
+  if (!any) return 0;
+  if (*q == 'e' || *q == 'E') {
+    int eneg = *++q == '-', ed = 0;
+    long e = 0;
+    if (*q == '+' || *q == '-') q++;
+    for (; *q >= '0' && *q <= '9'; q++)
+      if (++ed > 4) return 0;
+      else e = e * 10 + (*q - '0');
+    if (ed == 0) return 0;
+    p += eneg ? -e : e;
+  }
+  if (*q != '\0') return 0;
+  if (w == 0) {
+    *out = neg ? -0.0 : 0.0;
+    return 1;
+  }
+  if (p < -27 || p > 27) return 0;
+  long double v = p < 0 ? (long double)w / pow10l_tab[-p] : (long double)w * pow10l_tab[p];
+  uint64_t sig; /* the x87 format keeps the 64-bit significand first */
+  memcpy(&sig, &v, sizeof sig);
+  if ((sig & 0x7FF) == 0x400) return 0;
+  double d = (double)v;
+  *out = neg ? -d : d;
+  return 1;
+}
+#else
+static int decimal(const char *s, double *out) {
+  (void)s;
+  (void)out;
+  return 0;
+}
+#endif
+
 static int parse_number(const char *s, double *out) {
+  if (decimal(s, out)) return 1;
   char *end;
   errno = 0;
   double v = strtod(s, &end);
@@ -150,13 +230,27 @@ static void on_field(void *s, size_t len, void *arg) {
   }
   int r = rd->role[col];
   if (r == COL_EPISODE) {
-    free(rd->ep);
-    if ((rd->ep = strdup(str)) == NULL) rd->status = ope_error_nomem(rd->err);
+    size_t n = strlen(str) + 1;
+    if (n > rd->ep_cap) {
+      char *ep = realloc(rd->ep, n);
+      if (ep == NULL) {
+        rd->status = ope_error_nomem(rd->err);
+        return;
+      }
+      rd->ep = ep;
+      rd->ep_cap = n;
+    }
+    memcpy(rd->ep, str, n);
   } else if (r == COL_STEP) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(str, &end, 10);
-    if (*end || errno || v < 0) fail(rd, "column 'step': '%s' is not a whole number >= 0", str);
+    long long v = 0;
+    const char *d = str;
+    while (*d >= '0' && *d <= '9' && d - str < 18) v = v * 10 + (*d++ - '0');
+    if (*d || d == str) { /* not short and plain: the general rule */
+      char *end;
+      errno = 0;
+      v = strtoll(str, &end, 10);
+      if (*end || errno || v < 0) fail(rd, "column 'step': '%s' is not a whole number >= 0", str);
+    }
     rd->step = v;
   } else {
     double v;
@@ -211,12 +305,19 @@ static void on_row(int c, void *arg) {
     return;
   }
   size_t row = rd->ds->ep_offset[e] + (size_t)rd->step;
-  if (rd->seen[row]) {
-    fail(rd, "duplicate step: episode '%s' step %lld is already scored at line %lld",
-         rd->ep, (long long)rd->step, (long long)rd->seen[row]);
+  if (rd->find_row != SIZE_MAX) {
+    if (row == rd->find_row) {
+      rd->found_line = rd->rec_line;
+      rd->status = OPE_EDATA; /* stop; the message is the caller's */
+    }
     return;
   }
-  rd->seen[row] = rd->rec_line;
+  if (!isnan(rd->out->prob[row])) {
+    fail(rd, "duplicate step: episode '%s' step %lld is already scored at line ",
+         rd->ep, (long long)rd->step);
+    rd->dup_row = row;
+    return;
+  }
   rd->out->prob[row] = rd->prob;
   if (rd->n_dist) {
     int A = rd->ds->n_actions;
@@ -233,7 +334,8 @@ static void on_row(int c, void *arg) {
            rd->prob, a, rd->dist[a], a);
       return;
     }
-    memcpy(rd->out->dist + row * (size_t)A, rd->dist, (size_t)A * sizeof(double));
+    if (rd->out->dist)
+      memcpy(rd->out->dist + row * (size_t)A, rd->dist, (size_t)A * sizeof(double));
   }
 }
 
@@ -244,7 +346,6 @@ static void reader_free(reader *rd) {
   free(rd->ep);
   free(rd->dist);
   free(rd->order);
-  free(rd->seen);
 }
 
 ope_status ope_scores_csv_read(const char *path, const ope_dataset *ds,
@@ -252,9 +353,112 @@ ope_status ope_scores_csv_read(const char *path, const ope_dataset *ds,
   return ope_scores_csv_read_sha(path, ds, out, NULL, err);
 }
 
+/* Line [q, end) (end just past its '\n') split here, when that gives what
+ * libcsv gives (file comment); 0 leaves it to libcsv. */
+static int split_line(reader *rd, char *q, char *end) {
+  char *stop = end - 1; /* the '\n' */
+  if (stop > q && stop[-1] == '\r') stop--;
+  for (char *c = q; c < stop; c++)
+    if (*c == '"' || *c == '\r') return 0;
+  char *a = q;
+  while (a < stop && (*a == ' ' || *a == '\t')) a++;
+  if (a == stop) return 1; /* blank: no record, as in libcsv */
+  for (;;) {
+    char *b = a;
+    while (b < stop && *b != ',') b++;
+    char *f = a, *g = b;
+    while (f < g && (*f == ' ' || *f == '\t')) f++;
+    while (g > f && (g[-1] == ' ' || g[-1] == '\t')) g--;
+    int last = b == stop;
+    *g = '\0';
+    on_field(f == g ? NULL : f, (size_t)(g - f), rd);
+    if (last) break;
+    a = b + 1;
+  }
+  on_row('\n', rd);
+  return 1;
+}
+
+/* Feed the file to the callbacks; sha (may be NULL) receives its bytes. */
+static void parse_file(reader *rd, FILE *f, struct csv_parser *p, char *buf,
+                       ope_sha256 *sha, size_t dist_cells) {
+  size_t got;
+  int first = 1;
+  while (rd->status == OPE_OK && (got = fread(buf, 1, 1 << 16, f)) > 0) {
+    if (sha) ope_sha256_update(sha, buf, got);
+    char *q = buf, *end = buf + got;
+    if (first) {
+      first = 0;
+      if (got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) q += 3;
+    }
+    while (q < end && rd->status == OPE_OK) {
+      char *nl = memchr(q, '\n', (size_t)(end - q));
+      size_t len = nl ? (size_t)(nl - q) + 1 : (size_t)(end - q);
+      /* at a record boundary (libcsv's ROW_NOT_BEGUN state is 0) */
+      if (!(nl && p->pstate == 0 && rd->field == 0 && split_line(rd, q, nl + 1)) &&
+          csv_parse(p, q, len, on_field, on_row, rd) != len) {
+        if (rd->field == 0) rd->rec_line = rd->line;
+        fail(rd, "malformed CSV: %s", csv_strerror(csv_error(p)));
+      }
+      q += len;
+      if (nl) rd->line++;
+      /* the header decides whether a distribution is read */
+      if (!rd->in_header && rd->n_dist && rd->out->dist == NULL && dist_cells &&
+          rd->status == OPE_OK) {
+        rd->out->dist = malloc(dist_cells * sizeof(double));
+        if (rd->out->dist == NULL) rd->status = ope_error_nomem(rd->err);
+      }
+    }
+  }
+  if (rd->status == OPE_OK && ferror(f))
+    rd->status = ope_error_set(rd->err, OPE_EIO, rd->path, "read error: %s", strerror(errno));
+  if (rd->status == OPE_OK && csv_fini(p, on_field, on_row, rd) != 0) {
+    rd->rec_line = rd->line;
+    fail(rd, "malformed CSV at the end of the file: %s", csv_strerror(csv_error(p)));
+  }
+}
+
+/* The line of the first record that scores row, read again from the file:
+ * the duplicate's message names it. 0 when it cannot be read. */
+static int64_t first_line_of(const char *path, const ope_dataset *ds, const size_t *order,
+                             size_t row) {
+  reader rd = {0};
+  ope_policy_scores none = {0};
+  rd.path = path;
+  rd.ds = ds;
+  rd.out = &none;
+  rd.line = 1;
+  rd.in_header = 1;
+  rd.last_ep = -1;
+  rd.find_row = row;
+  rd.dup_row = SIZE_MAX;
+  rd.order = (size_t *)order;
+  int A = ds->action_kind == OPE_ACTION_DISCRETE ? ds->n_actions : 0;
+  FILE *f = fopen(path, "rb");
+  char *buf = malloc(1 << 16);
+  rd.dist = calloc(A ? (size_t)A : 1, sizeof(double));
+  struct csv_parser p;
+  if (f && buf && rd.dist &&
+      csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) == 0) {
+    parse_file(&rd, f, &p, buf, NULL, 0);
+    csv_free(&p);
+  }
+  if (f) fclose(f);
+  free(buf);
+  rd.order = NULL;
+  reader_free(&rd);
+  return rd.found_line;
+}
+
 ope_status ope_scores_csv_read_sha(const char *path, const ope_dataset *ds,
                                    ope_policy_scores *out, char sha256_hex[65],
                                    ope_error *err) {
+  return ope_scores_csv_read_ex(path, ds, 0, out, sha256_hex, err);
+}
+
+ope_status ope_scores_csv_read_ex(const char *path, const ope_dataset *ds,
+                                  unsigned flags, ope_policy_scores *out,
+                                  char sha256_hex[65], ope_error *err) {
   memset(out, 0, sizeof *out);
   reader rd = {0};
   rd.path = path;
@@ -264,6 +468,8 @@ ope_status ope_scores_csv_read_sha(const char *path, const ope_dataset *ds,
   rd.line = 1;
   rd.in_header = 1;
   rd.last_ep = -1;
+  rd.dup_row = SIZE_MAX;
+  rd.find_row = SIZE_MAX;
   int discrete = ds->action_kind == OPE_ACTION_DISCRETE;
   int A = discrete ? ds->n_actions : 0;
   size_t T = ds->n_steps ? ds->n_steps : 1, n = ds->n_episodes;
@@ -275,13 +481,13 @@ ope_status ope_scores_csv_read_sha(const char *path, const ope_dataset *ds,
   int parser_ok = 0;
   char *buf = malloc(1 << 16);
   rd.order = malloc((n ? n : 1) * sizeof(size_t));
-  rd.seen = calloc(T, sizeof(int64_t));
   rd.dist = calloc(A ? (size_t)A : 1, sizeof(double));
   out->prob = malloc(T * sizeof(double));
-  if (!buf || !rd.order || !rd.seen || !rd.dist || !out->prob) {
+  if (!buf || !rd.order || !rd.dist || !out->prob) {
     rd.status = ope_error_nomem(err);
     goto done;
   }
+  for (size_t r = 0; r < T; r++) out->prob[r] = NAN; /* not scored yet */
   if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
     rd.status = ope_error_nomem(err);
     goto done;
@@ -290,38 +496,13 @@ ope_status ope_scores_csv_read_sha(const char *path, const ope_dataset *ds,
   for (size_t i = 0; i < n; i++) rd.order[i] = i;
   sort_ds = ds;
   qsort(rd.order, n, sizeof(size_t), cmp_label);
-  size_t got;
-  int first = 1;
   ope_sha256 sha;
   ope_sha256_init(&sha);
-  while (rd.status == OPE_OK && (got = fread(buf, 1, 1 << 16, f)) > 0) {
-    ope_sha256_update(&sha, buf, got);
-    char *q = buf, *end = buf + got;
-    if (first) {
-      first = 0;
-      if (got >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) q += 3;
-    }
-    while (q < end && rd.status == OPE_OK) {
-      char *nl = memchr(q, '\n', (size_t)(end - q));
-      size_t len = nl ? (size_t)(nl - q) + 1 : (size_t)(end - q);
-      if (csv_parse(&p, q, len, on_field, on_row, &rd) != len) {
-        if (rd.field == 0) rd.rec_line = rd.line;
-        fail(&rd, "malformed CSV: %s", csv_strerror(csv_error(&p)));
-      }
-      q += len;
-      if (nl) rd.line++;
-      /* the header decides whether a distribution is read */
-      if (!rd.in_header && rd.n_dist && out->dist == NULL && rd.status == OPE_OK) {
-        out->dist = malloc(T * (size_t)A * sizeof(double));
-        if (out->dist == NULL) rd.status = ope_error_nomem(err);
-      }
-    }
-  }
-  if (rd.status == OPE_OK && ferror(f))
-    rd.status = ope_error_set(err, OPE_EIO, path, "read error: %s", strerror(errno));
-  if (rd.status == OPE_OK && csv_fini(&p, on_field, on_row, &rd) != 0) {
-    rd.rec_line = rd.line;
-    fail(&rd, "malformed CSV at the end of the file: %s", csv_strerror(csv_error(&p)));
+  parse_file(&rd, f, &p, buf, &sha, flags & OPE_SCORES_DROP_DIST ? 0 : T * (size_t)A);
+  if (rd.dup_row != SIZE_MAX) { /* complete the message with the first line */
+    size_t len = strlen(err ? err->msg : "");
+    int64_t first = first_line_of(path, ds, rd.order, rd.dup_row);
+    if (err) snprintf(err->msg + len, sizeof err->msg - len, "%lld", (long long)first);
   }
   if (rd.status == OPE_OK && rd.in_header) {
     rd.rec_line = 1;
@@ -329,7 +510,7 @@ ope_status ope_scores_csv_read_sha(const char *path, const ope_dataset *ds,
   }
   for (size_t i = 0; i < n && rd.status == OPE_OK; i++)
     for (size_t r = ds->ep_offset[i]; r < ds->ep_offset[i + 1]; r++)
-      if (!rd.seen[r]) {
+      if (isnan(out->prob[r])) {
         rd.status = ope_error_set(err, OPE_EDATA, path,
                                   "missing step: episode '%s' step %zu of dataset "
                                   "'%s' is not scored", ds->ep_label[i],

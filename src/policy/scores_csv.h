@@ -37,6 +37,19 @@ ope_status ope_scores_csv_read_sha(const char *path, const ope_dataset *ds,
                                    ope_policy_scores *out, char sha256_hex[65],
                                    ope_error *err);
 
+/* Flags of ope_scores_csv_read_ex. */
+enum {
+  /* check the prob_* columns (sums, agreement with prob) but do not keep
+   * them: out->dist stays NULL. A caller that needs no distribution saves
+   * n_steps x A doubles. */
+  OPE_SCORES_DROP_DIST = 1,
+};
+
+/* ope_scores_csv_read_sha with flags (OPE_SCORES_*); sha256_hex may be NULL. */
+ope_status ope_scores_csv_read_ex(const char *path, const ope_dataset *ds,
+                                  unsigned flags, ope_policy_scores *out,
+                                  char sha256_hex[65], ope_error *err);
+
 /* A policy named `name` whose ops->score reads path against the dataset it
  * is asked to score; its kind and widths are those of ds (so that it fits).
  * It has no online ops (dist/sample): it can only score logged data. */

@@ -482,6 +482,8 @@ ope_status ope_store_dataset_load(ope_store *s, const char *name,
     ope_dataset_info_clear(&info);
     return r;
   }
+  int cache_kb = 0, restore_cache = 0;
+  char sql[200];
   ope_dataset *ds = ope_dataset_alloc((size_t)info.n_episodes, (size_t)info.n_steps,
                                       info.obs_dim, info.action_kind, info.n_actions,
                                       info.action_dim, info.has_next_obs,
@@ -495,6 +497,12 @@ ope_status ope_store_dataset_load(ope_store *s, const char *name,
     r = ope_error_nomem(err);
     goto done;
   }
+  /* The steps are read once, in order: a small page cache serves that scan
+   * as fast as a large one and keeps the peak memory near the dataset's
+   * own size. The connection's setting is restored below. */
+  if (pragma_int(s, "PRAGMA cache_size", &cache_kb, NULL) == OPE_OK &&
+      sqlite3_exec(s->db, "PRAGMA cache_size = -2048", NULL, NULL, NULL) == SQLITE_OK)
+    restore_cache = 1;
   /* One read transaction, so the two queries see the same snapshot. */
   sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
   if ((r = ope_store_prepare(s, "SELECT idx, label, first_row, length FROM episodes "
@@ -528,9 +536,13 @@ ope_status ope_store_dataset_load(ope_store *s, const char *name,
   }
   sqlite3_finalize(st);
   st = NULL;
-  if ((r = ope_store_prepare(s, "SELECT row, obs, action, action_vec, reward, terminal, pscore, next_obs "
-                                "FROM steps WHERE dataset_id = ?1 ORDER BY row", &st, err)) != OPE_OK)
-    goto done;
+  /* columns the dataset does not have are read as NULL literals, which
+   * costs SQLite nothing per row */
+  snprintf(sql, sizeof sql, "SELECT row, obs, %s, %s, reward, terminal, %s, %s "
+           "FROM steps WHERE dataset_id = ?1 ORDER BY row", ds->action ? "action" : "NULL",
+           ds->action ? "NULL" : "action_vec", ds->pscore ? "pscore" : "NULL",
+           ds->next_obs ? "next_obs" : "NULL");
+  if ((r = ope_store_prepare(s, sql, &st, err)) != OPE_OK) goto done;
   sqlite3_bind_int64(st, 1, info.id);
   size_t t = 0, d = (size_t)ds->obs_dim, m = (size_t)ds->action_dim;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -567,6 +579,10 @@ ope_status ope_store_dataset_load(ope_store *s, const char *name,
 done:
   sqlite3_finalize(st);
   if (sqlite3_get_autocommit(s->db) == 0 && !s->in_tx) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  if (restore_cache) {
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", cache_kb);
+    sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+  }
   ope_dataset_info_clear(&info);
   if (r != OPE_OK) {
     ope_dataset_free(ds);

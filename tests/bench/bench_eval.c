@@ -4,11 +4,15 @@
  * computation vectorized (bench_eval.py, run with /usr/bin/python3 when it
  * has numpy). Prints wall times, peak memory and ratios; not a test.
  *
- * usage: bench_eval OPE_BINARY BENCH_EVAL_PY
+ * usage: bench_eval OPE_BINARY BENCH_EVAL_PY [DIR]
+ * (DIR: write the store, scores CSV and arrays there and keep them, for
+ * profiling `ope eval` by hand; default a temporary directory, removed.)
  *
  * Figures:
  *   compute   weights + statistics + point estimates + bootstrap, in
- *             process, 1 thread and 2 threads;
+ *             process, 1 thread and 2 threads (at this size the replicate
+ *             products run in single precision, ci.c; NumPy is timed with
+ *             float64 and float32 products and its faster variant counts);
  *   ope eval  the whole command on the stored dataset with the target
  *             given as a policy-scores CSV, --threads 1: store load, CSV
  *             read, estimators, bootstrap, storing the run; its peak
@@ -172,11 +176,12 @@ static double run_child(char *const argv[], const char *out, long *rss_kb, doubl
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: bench_eval OPE_BINARY BENCH_EVAL_PY\n");
+    fprintf(stderr, "usage: bench_eval OPE_BINARY BENCH_EVAL_PY [DIR]\n");
     return 64;
   }
-  char dir[] = "/tmp/ope-bench-eval-XXXXXX";
-  if (mkdtemp(dir) == NULL) return 73;
+  char tmp[] = "/tmp/ope-bench-eval-XXXXXX";
+  const char *dir = argc > 3 ? argv[3] : mkdtemp(tmp);
+  if (dir == NULL) return 73;
   double *pe;
   ope_dataset *ds = make(&pe);
   if (ds == NULL || !write_files(dir, ds, pe)) return 70;
@@ -221,23 +226,25 @@ int main(int argc, char **argv) {
   fflush(stdout);
   snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' %d %d %d 2>&1", argv[2], dir, N_EP, H, B);
   FILE *p = popen(cmd, "r");
-  char line[512];
+  char line[512], variant[32] = "?";
   double np_time = NAN, np_cpu = NAN;
   while (p && fgets(line, sizeof line, p)) {
     fputs("  numpy: ", stdout);
     fputs(line, stdout);
     if (strncmp(line, "compute_seconds ", 16) == 0) np_time = atof(line + 16);
     if (strncmp(line, "compute_cpu_seconds ", 20) == 0) np_cpu = atof(line + 20);
+    if (sscanf(line, "best_variant %31s", variant) != 1) continue;
   }
   if (p) pclose(p);
   if (isfinite(np_time))
-    printf("ratio NumPy / ope compute, wall: %.1fx (ope on 1 thread), %.1fx (2 threads); "
-           "CPU: %.1fx (1 thread)\n", np_time / best1, np_time / best2, np_cpu / cpu1);
+    printf("ratio NumPy (its best variant, %s) / ope compute, wall: %.1fx (ope on 1 "
+           "thread), %.1fx (2 threads); CPU: %.1fx (1 thread)\n", variant, np_time / best1,
+           np_time / best2, np_cpu / cpu1);
   else
     printf("NumPy comparison skipped (/usr/bin/python3 without numpy)\n");
 
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  if (system(cmd) != 0) fprintf(stderr, "bench_eval: could not remove %s\n", dir);
+  if (argc <= 3 && system(cmd) != 0) fprintf(stderr, "bench_eval: could not remove %s\n", dir);
   ope_dataset_free(ds);
   free(pe);
   return 0;

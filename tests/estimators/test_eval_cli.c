@@ -155,7 +155,7 @@ static void test_bad(void **state) {
   const bad_case cases[] = {
     {"missing.csv", HEAD GOOD_ROWS, 65, "missing.csv", "missing step: episode 'c' step 2"},
     {"dup.csv", HEAD GOOD_ROWS "c,1,0.5,0.5,0.5\nc,2,0.3,0.3,0.7\n", 65, "dup.csv:7",
-     "duplicate step"},
+     "duplicate step: episode 'c' step 1 is already scored at line 6"},
     {"extra.csv", HEAD GOOD_ROWS "c,2,0.3,0.3,0.7\nc,3,0.3,0.3,0.7\n", 65, "extra.csv:8",
      "extra step"},
     {"extra_ep.csv", HEAD GOOD_ROWS "c,2,0.3,0.3,0.7\nz,0,0.3,0.3,0.7\n", 65,
