@@ -363,7 +363,11 @@ static void print_text(const run_info *ri, const ope_eval_policy_result *res, si
   printf("%.0f%% intervals: %s%s\n\n", 100.0 * (1.0 - c->ci.alpha),
          ope_ci_method_name(c->ci.method),
          c->ci.method == OPE_CI_BOOTSTRAP ? " (percentile)" : "");
-  printf("%-24s %-8s %14s %14s %14s %8s  %s\n", "policy", "estimator", "estimate",
+  /* The policy column fits the longest name (checkpoint names can be long). */
+  int w = 24;
+  for (size_t p = 0; p < n_pol; p++)
+    if (strlen(res[p].name) > (size_t)w) w = (int)strlen(res[p].name);
+  printf("%-*s %-8s %14s %14s %14s %8s  %s\n", w, "policy", "estimator", "estimate",
          "ci_low", "ci_high", "episodes", "flags");
   for (size_t p = 0; p < n_pol; p++)
     for (size_t k = 0; k < res[p].n_est; k++) {
@@ -372,7 +376,7 @@ static void print_text(const run_info *ri, const ope_eval_policy_result *res, si
       fmt_num(v, sizeof v, e->flag == OPE_EST_DEFINED, e->value);
       fmt_num(lo, sizeof lo, e->has_ci, e->ci_low);
       fmt_num(hi, sizeof hi, e->has_ci, e->ci_high);
-      printf("%-24s %-8s %14s %14s %14s %8zu  %s%s%s\n", res[p].name, e->est->name, v,
+      printf("%-*s %-8s %14s %14s %14s %8zu  %s%s%s\n", w, res[p].name, e->est->name, v,
              lo, hi, e->n_episodes, ope_eval_unreliable(&res[p], k) ? "UNRELIABLE" : "",
              ope_eval_unreliable(&res[p], k) && e->note[0] ? "; " : "", e->note);
     }

@@ -142,6 +142,32 @@ static void test_good(void **state) {
   free(b);
 }
 
+/* The text table widens its policy column to the longest name: every row's
+ * estimator column starts where the header's does. */
+static void test_long_name(void **state) {
+  (void)state;
+  write_file("a-candidate-checkpoint-with-a-long-name-step-120000.csv",
+             HEAD GOOD_ROWS "c,2,0.3,0.3,0.7\n");
+  assert_int_equal(run("eval --dataset tiny --gamma 0.5 --estimators is,wis --seed 3 "
+                       "--policy-csv a-candidate-checkpoint-with-a-long-name-step-120000.csv"),
+                   0);
+  char *out = slurp("out.txt");
+  const char *head = strstr(out, "\npolicy ");
+  assert_non_null(head);
+  head++;
+  size_t col = (size_t)(strstr(head, "estimator") - head);
+  int rows = 0;
+  for (const char *line = strchr(head, '\n') + 1; *line != '\n' && *line != '\0';
+       line = strchr(line, '\n') + 1) {
+    assert_true(strncmp(line, "a-candidate-checkpoint", 22) == 0);
+    assert_true(line[col - 1] == ' ' && line[col - 2] != ' ');
+    assert_true(strncmp(line + col, "is ", 3) == 0 || strncmp(line + col, "wis ", 4) == 0);
+    rows++;
+  }
+  assert_int_equal(rows, 2);
+  free(out);
+}
+
 typedef struct bad_case {
   const char *file;
   const char *text;
@@ -206,6 +232,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
     cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_long_name, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
