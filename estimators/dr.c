@@ -555,27 +555,27 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
-                                     const ope_policy *pi,
-                                     const ope_policy_scores *sc,
-                                     const ope_fqe_config *cfg, int B,
-                                     uint64_t seed, double alpha, double *lo,
-                                     double *hi, int *n_defined,
-                                     ope_error *err) {
+/* FQE's value refitted on B episode resamples (stream b of seed for
+ * resample b, as in ci.h) into vals[0..*n_defined) (the defined ones).
+ * With new_seeds, fit b also draws its own model seed from cfg->seed, so
+ * the values vary with the fit's randomness as well as with the data. */
+static ope_status refit_values(const ope_dataset *ds, const ope_policy *pi,
+                               const ope_policy_scores *sc,
+                               const ope_fqe_config *cfg, int B, uint64_t seed,
+                               int new_seeds, double *vals, int *n_defined,
+                               ope_error *err) {
   const size_t n = ds->n_episodes;
-  *lo = *hi = NAN;
-  *n_defined = 0;
-  if (B < 1 || !(alpha > 0 && alpha < 1) || n == 0)
-    return ope_error_set(err, OPE_EUSAGE, "fqe",
-                         "refit interval needs B >= 1, alpha in (0, 1) and episodes");
-  double *cnt = malloc(n * sizeof *cnt), *vals = malloc((size_t)B * sizeof *vals);
+  double *cnt = malloc(n * sizeof *cnt);
   size_t *eps = malloc(n * sizeof *eps);
+  ope_fqe_config fc = *cfg;
   ope_status st = OPE_OK;
-  if (!cnt || !vals || !eps) {
+  *n_defined = 0;
+  if (!cnt || !eps) {
     st = ope_error_nomem(err);
     goto done;
   }
   for (int b = 0; b < B && st == OPE_OK; b++) {
+    if (new_seeds) fc.seed = cfg->seed + (uint64_t)(b + 1) * 0x9e3779b97f4a7c15ull;
     ope_ci_boot_counts(seed, (uint64_t)b, n, cnt);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -588,21 +588,70 @@ ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
       break;
     }
     st = scores_subset(sc, ds, eps, m, &ss, err);
-    if (st == OPE_OK) st = ope_dr_fit_q(sub, pi, &ss, cfg, cfg->crossfit, &q, err);
+    if (st == OPE_OK) st = ope_dr_fit_q(sub, pi, &ss, &fc, fc.crossfit, &q, err);
     if (st == OPE_OK && q.defined) vals[(*n_defined)++] = q.value;
     ope_qfit_clear(&q);
     ope_policy_scores_clear(&ss);
     ope_dataset_free(sub);
   }
+done:
+  free(cnt);
+  free(eps);
+  return st;
+}
+
+ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
+                                     const ope_policy *pi,
+                                     const ope_policy_scores *sc,
+                                     const ope_fqe_config *cfg, int B,
+                                     uint64_t seed, double alpha, double *lo,
+                                     double *hi, int *n_defined,
+                                     ope_error *err) {
+  *lo = *hi = NAN;
+  *n_defined = 0;
+  if (B < 1 || !(alpha > 0 && alpha < 1) || ds->n_episodes == 0)
+    return ope_error_set(err, OPE_EUSAGE, "fqe",
+                         "refit interval needs B >= 1, alpha in (0, 1) and episodes");
+  double *vals = malloc((size_t)B * sizeof *vals);
+  if (vals == NULL) return ope_error_nomem(err);
+  ope_status st = refit_values(ds, pi, sc, cfg, B, seed, 0, vals, n_defined, err);
   if (st == OPE_OK && *n_defined > 0) {
     qsort(vals, (size_t)*n_defined, sizeof *vals, cmp_double);
     *lo = ope_ci_quantile(vals, (size_t)*n_defined, alpha / 2);
     *hi = ope_ci_quantile(vals, (size_t)*n_defined, 1 - alpha / 2);
   }
-done:
-  free(cnt);
   free(vals);
-  free(eps);
+  return st;
+}
+
+ope_status ope_dr_fqe_ensemble_interval(const ope_dataset *ds,
+                                        const ope_policy *pi,
+                                        const ope_policy_scores *sc,
+                                        const ope_fqe_config *cfg, int R,
+                                        uint64_t seed, double alpha,
+                                        double estimate, double *lo,
+                                        double *hi, int *n_defined,
+                                        ope_error *err) {
+  *lo = *hi = NAN;
+  *n_defined = 0;
+  if (R < 2 || !(alpha > 0 && alpha < 1) || ds->n_episodes == 0)
+    return ope_error_set(err, OPE_EUSAGE, "fqe",
+                         "ensemble interval needs R >= 2, alpha in (0, 1) and episodes");
+  double *vals = malloc((size_t)R * sizeof *vals);
+  if (vals == NULL) return ope_error_nomem(err);
+  ope_status st = refit_values(ds, pi, sc, cfg, R, seed, 1, vals, n_defined, err);
+  int m = *n_defined;
+  if (st == OPE_OK && m >= 2) {
+    double mean = 0, ss = 0;
+    for (int b = 0; b < m; b++) mean += vals[b] / m;
+    for (int b = 0; b < m; b++) ss += (vals[b] - mean) * (vals[b] - mean);
+    // normal bootstrap interval (Efron & Tibshirani 1993, eq. 13.5) with
+    // Student t's quantile for an SD estimated from m values
+    double half = ope_ci_t_quantile(1 - alpha / 2, m - 1.0) * sqrt(ss / (m - 1));
+    *lo = estimate - half;
+    *hi = estimate + half;
+  }
+  free(vals);
   return st;
 }
 
@@ -622,9 +671,11 @@ ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
   fc.gamma = gamma;
   if (fc.kind == OPE_FQE_AUTO) fc.kind = ope_fqe_auto_kind(ds);
   int refit = fc.kind == OPE_FQE_TABULAR || fc.kind == OPE_FQE_LINEAR;
+  int ensemble = fc.kind == OPE_FQE_NEURAL && fc.refits >= 2;
   double rows = ds->n_steps ? (double)ds->n_steps : 1.0;
   double budget = fmax(50.0, floor(OPE_FQE_REFIT_ROWS / rows));
-  int B = (int)fmin(fmin((double)ci->n_boot, OPE_FQE_REFIT_MAX), budget);
+  int B = ensemble ? fc.refits
+                   : (int)fmin(fmin((double)ci->n_boot, OPE_FQE_REFIT_MAX), budget);
   int done = 0, n_def = 0;
   double lo = NAN, hi = NAN;
   char text[160];
@@ -634,14 +685,17 @@ ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
       note_append(e, "interval holds the fitted Q and the blend fixed");
     if ((e->est != &ope_est_dm && e->est != &ope_est_fqe) || e->flag != OPE_EST_DEFINED)
       continue;
-    if (!refit) {
+    if (!refit && !ensemble) {
       note_append(e, "interval resamples start states under the one fitted Q "
                      "(the network is not refitted per resample)");
       continue;
     }
     if (!done) {
-      ope_status st = ope_dr_fqe_refit_interval(ds, pi, pe, &fc, B, ci->seed, ci->alpha,
-                                                &lo, &hi, &n_def, err);
+      ope_status st =
+          ensemble ? ope_dr_fqe_ensemble_interval(ds, pi, pe, &fc, B, ci->seed, ci->alpha,
+                                                  e->value, &lo, &hi, &n_def, err)
+                   : ope_dr_fqe_refit_interval(ds, pi, pe, &fc, B, ci->seed, ci->alpha,
+                                               &lo, &hi, &n_def, err);
       if (st != OPE_OK) return st;
       done = 1;
     }
@@ -654,8 +708,12 @@ ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
     e->ci_low = lo;
     e->ci_high = hi;
     e->ci_method = "bootstrap";
-    snprintf(text, sizeof text, "bootstrap refits %s FQE on each of %d resamples",
-             ope_fqe_kind_name(fc.kind), B);
+    if (ensemble)
+      snprintf(text, sizeof text, "value +- t sd of %d neural FQE refits on episode "
+               "resamples, each with its own network seed", n_def);
+    else
+      snprintf(text, sizeof text, "bootstrap refits %s FQE on each of %d resamples",
+               ope_fqe_kind_name(fc.kind), B);
     note_append(e, text);
   }
   return OPE_OK;

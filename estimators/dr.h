@@ -24,8 +24,14 @@
  * deterministic, but it leaves out the model's own estimation error, so it
  * is narrower than the refit interval. ope_dr_fqe_refit_interval refits
  * FQE on every resample for the kinds where a fit is cheap (tabular and
- * linear) and gives the wider, honest interval. MAGIC's blend weights are
- * chosen once on the full data and held fixed in its bootstrap. */
+ * linear) and gives the wider, honest interval. A neural fit costs seconds,
+ * so neural FQE refits only cfg->refits times (default 5), each on an
+ * episode resample and with its own network seed (an ensemble over both
+ * data and seeds: a network's training noise is part of its error, and
+ * the resample carries the data's), and reports value +- t sd
+ * (ope_dr_fqe_ensemble_interval); with refits < 2 it keeps the start-state
+ * bootstrap and says so. MAGIC's blend weights are chosen once on the full
+ * data and held fixed in its bootstrap. */
 #ifndef OPE_ESTIMATORS_DR_H
 #define OPE_ESTIMATORS_DR_H
 
@@ -68,6 +74,22 @@ ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
                                      double *hi, int *n_defined,
                                      ope_error *err);
 
+/* Neural FQE's interval from R >= 2 refits (ensemble members): fit r on
+ * episode resample r (stream r of seed, as in ci.h) with network seed
+ * cfg->seed + (r + 1) * 0x9e3779b97f4a7c15; with sd the refits' standard
+ * deviation, [estimate - h, estimate + h] with
+ * h = t_{m-1}(1 - alpha/2) sd (the normal bootstrap interval, Efron &
+ * Tibshirani 1993, eq. 13.5, with Student t for an sd from m values).
+ * *n_defined counts the refits with a value (lo/hi stay NaN below 2). */
+ope_status ope_dr_fqe_ensemble_interval(const ope_dataset *ds,
+                                        const ope_policy *pi,
+                                        const ope_policy_scores *scores,
+                                        const ope_fqe_config *cfg, int R,
+                                        uint64_t seed, double alpha,
+                                        double estimate, double *lo,
+                                        double *hi, int *n_defined,
+                                        ope_error *err);
+
 /* Resamples of the refit interval in ope_eval: at most OPE_FQE_REFIT_MAX
  * and the bootstrap's B, and about OPE_FQE_REFIT_ROWS fitted rows in all
  * (never fewer than 50 resamples). */
@@ -78,7 +100,8 @@ ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
  * when the FQE kind (fqe->kind, AUTO resolved on ds) is tabular or linear,
  * replace the interval by ope_dr_fqe_refit_interval with ci's seed and
  * alpha (the same resample streams as the shared bootstrap) and say so in
- * the note; for the neural kind, say in the note that the interval holds
+ * the note; for the neural kind, the ensemble interval of fqe->refits
+ * refits when it is >= 2, else say in the note that the interval holds
  * the fitted Q fixed; MAGIC's note says that its interval holds Q and the
  * blend fixed (it can be as narrow as DM's with one start state). gamma
  * overrides fqe->gamma. */

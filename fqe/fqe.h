@@ -33,11 +33,20 @@ typedef struct ope_fqe_config {
   double ridge;          /* linear: L2 penalty (>= 0) */
   int hidden;            /* neural: units per hidden layer */
   int layers;            /* neural: hidden layers */
-  int iterations;        /* neural: outer FQE iterations (target refreshes) */
+  int iterations;        /* neural: outer FQE iterations (target refreshes);
+                            0 = as many as the discount needs (fqe_neural.h) */
   int steps_per_iter;    /* neural: gradient steps per iteration */
   int batch;             /* neural: minibatch size */
   double lr;             /* neural: Adam learning rate */
   int action_samples;    /* neural, continuous: samples for E_{a~pi} Q(s',a) */
+  double sample_table_mb;/* neural, continuous: most memory (MiB) for the
+                            actions drawn once at every row; beyond it a
+                            policy without history draws them afresh at
+                            every use (slower for network policies) */
+  int refits;            /* neural: refits on episode resamples, each with
+                            its own seed, for FQE's interval (estimators,
+                            ope_dr_refit_intervals); < 2: none, the interval
+                            then holds the one fitted Q fixed */
   int threads;           /* 0 = leave BLAS threading as it is */
   int crossfit;          /* estimators (ope_dr_fit_q): fit on one half of
                             the episodes, predict the other, then swap;

@@ -27,7 +27,7 @@
 #define IMPROVE 1e-3
 
 /* RNG streams of cfg->seed. */
-enum { STREAM_INIT = 1, STREAM_SPLIT = 2, STREAM_BATCH = 3 };
+enum { STREAM_INIT = 1, STREAM_SPLIT = 2, STREAM_BATCH = 3, STREAM_HOLDOUT = 4 };
 #define STREAM_FIT_SAMPLES ((uint64_t)1 << 32)
 #define STREAM_PREDICT_SAMPLES ((uint64_t)2 << 32)
 
@@ -52,7 +52,10 @@ typedef struct trans {
   uint8_t *absorb;  /* (n) 1: terminal, y = r */
   float *nx;        /* (n, d) normalized s' */
   double *ndist;    /* discrete: (n, A) pi(.|s') */
-  float *nact;      /* continuous: (n, K, m) normalized actions at s' */
+  float *nact;      /* continuous, drawn once: (n, K, m) normalized actions
+                       at s' */
+  double *nraw;     /* continuous, drawn per use: (n, d) s' as logged */
+  const ope_policy *pi; /* with nraw: the Markov policy that draws them */
 } trans;
 
 /* What the policy does along a dataset: actions sampled at every row and at
@@ -73,6 +76,7 @@ static void trans_clear(trans *t) {
   free(t->nx);
   free(t->ndist);
   free(t->nact);
+  free(t->nraw);
   memset(t, 0, sizeof *t);
 }
 
@@ -99,17 +103,49 @@ static void make_input(const ope_fqe_neural *M, const double *obs,
   }
 }
 
+/* Whether V draws pi's actions afresh each time it is needed on ds instead
+ * of drawing them once into a table: when the table of n x K actions would
+ * exceed cfg->sample_table_mb and pi is a continuous policy without
+ * history. (A table is the cheaper way otherwise: a network policy answers
+ * one row per call, and the table draws each row once, not once per
+ * minibatch.) A policy keeps its history only in its context, so one
+ * without a context (no ctx_new, or a NULL context) has none. */
+static int draws_fresh(const ope_fqe_neural *M, const ope_dataset *ds,
+                       const ope_policy *pi) {
+  if (M->kind != OPE_ACTION_CONTINUOUS || pi == NULL || pi->ops->sample == NULL)
+    return 0;
+  double bytes = (double)(ds->n_steps + ds->n_episodes) * M->K * M->m * sizeof(double);
+  if (bytes <= M->cfg.sample_table_mb * 1048576.0) return 0;
+  if (pi->ops->ctx_new == NULL) return 1;
+  void *ctx = NULL;
+  ope_error ignored;
+  if (pi->ops->ctx_new(pi, &ctx, &ignored) != OPE_OK) return 0;
+  if (ctx && pi->ops->ctx_free) pi->ops->ctx_free(ctx);
+  return ctx == NULL;
+}
+
 /* Walk every episode of ds through pi's context, recording what w needs.
  * Continuous: K actions at every row from stream (stream0 + episode); with
- * scores->act (deterministic) and no tails needed, no policy calls. */
+ * scores->act (deterministic) and no tails needed, no policy calls. With
+ * fresh draws (draws_fresh) only tail_ok is filled. */
 static ope_status walk_policy(const ope_fqe_neural *M, const ope_dataset *ds,
                               const ope_policy *pi,
                               const ope_policy_scores *sc, uint64_t stream0,
                               walk *w, ope_error *err) {
   int cont = M->kind == OPE_ACTION_CONTINUOUS, K = M->K, m = M->m, A = M->A;
+  int fresh = draws_fresh(M, ds, pi);
   size_t ne = ds->n_episodes ? ds->n_episodes : 1;
   memset(w, 0, sizeof *w);
   w->tail_ok = calloc(ne, 1);
+  if (w->tail_ok && fresh) {
+    for (size_t e = 0; e < ds->n_episodes; e++) {
+      const double *nobs = NULL;
+      size_t first = ds->ep_offset[e], last = ds->ep_offset[e + 1];
+      w->tail_ok[e] = last > first && ds->next_obs &&
+                      ope_dataset_next(ds, e, last - 1, &nobs) && nobs;
+    }
+    return OPE_OK;
+  }
   if (cont) {
     w->row_act = malloc((ds->n_steps ? ds->n_steps : 1) * (size_t)K * m * sizeof(double));
     w->tail_act = malloc(ne * (size_t)K * m * sizeof(double));
@@ -168,10 +204,11 @@ static ope_status walk_policy(const ope_fqe_neural *M, const ope_dataset *ds,
 
 /* Transitions of the listed episodes of ds into T. */
 static ope_status build_trans(const ope_fqe_neural *M, const ope_dataset *ds,
+                              const ope_policy *pi,
                               const ope_policy_scores *sc, const walk *w,
                               const size_t *eps, size_t n_eps, trans *T,
                               ope_error *err) {
-  int cont = M->kind == OPE_ACTION_CONTINUOUS;
+  int cont = M->kind == OPE_ACTION_CONTINUOUS, fresh = draws_fresh(M, ds, pi);
   int d = M->d, A = M->A, m = M->m, K = M->K, in = M->in;
   size_t n = 0;
   memset(T, 0, sizeof *T);
@@ -183,13 +220,15 @@ static ope_status build_trans(const ope_fqe_neural *M, const ope_dataset *ds,
   T->r = malloc(cap * sizeof(double));
   T->absorb = malloc(cap);
   T->nx = malloc(cap * d * sizeof(float));
-  if (cont) T->nact = malloc(cap * K * m * sizeof(float));
+  if (cont && fresh) T->nraw = malloc(cap * d * sizeof(double));
+  else if (cont) T->nact = malloc(cap * K * m * sizeof(float));
   else T->ndist = malloc(cap * A * sizeof(double));
   if (!T->x || !T->a || !T->r || !T->absorb || !T->nx ||
-      (cont ? !T->nact : !T->ndist)) {
+      (cont ? !T->nact && !T->nraw : !T->ndist)) {
     trans_clear(T);
     return ope_error_nomem(err);
   }
+  T->pi = fresh ? pi : NULL;
   size_t k = 0;
   for (size_t i = 0; i < n_eps; i++) {
     size_t e = eps[i], first = ds->ep_offset[e], last = ds->ep_offset[e + 1];
@@ -209,11 +248,14 @@ static ope_status build_trans(const ope_fqe_neural *M, const ope_dataset *ds,
       T->absorb[k] = ds->terminal[t] ? 1 : 0;
       if (T->absorb[k]) {
         memset(T->nx + k * d, 0, sizeof(float) * d);
-        if (cont) memset(T->nact + k * K * m, 0, sizeof(float) * K * m);
+        if (fresh) memset(T->nraw + k * d, 0, sizeof(double) * d);
+        else if (cont) memset(T->nact + k * K * m, 0, sizeof(float) * K * m);
         else memset(T->ndist + k * A, 0, sizeof(double) * A);
       } else {
         make_input(M, nobs, NULL, T->nx + k * d);
-        if (cont) {
+        if (fresh) {
+          memcpy(T->nraw + k * d, nobs, sizeof(double) * d);
+        } else if (cont) {
           const double *src = is_tail ? w->tail_act + e * K * m
                                       : w->row_act + (t + 1) * K * m;
           float tmp[OPE_MAX_OBS_DIM + OPE_MAX_ACTION_DIM];
@@ -235,10 +277,13 @@ static ope_status build_trans(const ope_fqe_neural *M, const ope_dataset *ds,
 
 /* V under net at the next states of transitions idx[0..n-1] (or 0..n-1 when
  * idx is NULL), in original units; absorbing ones get 0. stage holds CHUNK
- * rows of input. */
-static void next_values(const ope_fqe_neural *M, const ope_mlp *net,
-                        ope_mlp_ws *ws, const trans *T, const size_t *idx,
-                        size_t n, float *stage, double *v) {
+ * rows of input. With T->nraw the K actions at each s' are drawn from
+ * T->pi with rng now (in transition order), else read from T->nact. Fails
+ * only when the policy fails to draw. */
+static ope_status next_values(const ope_fqe_neural *M, const ope_mlp *net,
+                              ope_mlp_ws *ws, const trans *T,
+                              const size_t *idx, size_t n, float *stage,
+                              ope_rng *rng, double *v, ope_error *err) {
   int cont = M->kind == OPE_ACTION_CONTINUOUS;
   int d = M->d, A = M->A, m = M->m, K = cont ? M->K : 1, in = M->in;
   size_t per = CHUNK / K; /* transitions per forward */
@@ -249,7 +294,17 @@ static void next_values(const ope_fqe_neural *M, const ope_mlp *net,
       for (int k = 0; k < K; k++) {
         float *x = stage + (i * K + k) * in;
         memcpy(x, T->nx + j * d, sizeof(float) * d);
-        if (cont) memcpy(x + d, T->nact + (j * K + k) * m, sizeof(float) * m);
+        if (T->nraw && T->absorb[j]) {
+          memset(x + d, 0, sizeof(float) * m);
+        } else if (T->nraw) {
+          double a[OPE_MAX_ACTION_DIM];
+          const double *ns = T->nraw + j * d;
+          ope_status st = T->pi->ops->sample(T->pi, NULL, ns, rng, a, err);
+          if (st != OPE_OK) return st;
+          make_input(M, ns, a, x);
+        } else if (cont) {
+          memcpy(x + d, T->nact + (j * K + k) * m, sizeof(float) * m);
+        }
       }
     }
     const float *q = ope_mlp_forward(net, ws, stage, (int)(cnt * K));
@@ -265,6 +320,41 @@ static void next_values(const ope_fqe_neural *M, const ope_mlp *net,
       v[s + i] = T->absorb[j] ? 0.0 : acc * M->q_scale;
     }
   }
+  return OPE_OK;
+}
+
+/* next_values and an online forward pass as tasks for ope_gemm_run2. */
+typedef struct targets_job {
+  const ope_fqe_neural *M;
+  const ope_mlp *net;
+  ope_mlp_ws *ws;
+  const trans *T;
+  const size_t *idx;
+  size_t n;
+  float *stage;
+  ope_rng *rng;
+  double *v;
+  ope_error *err;
+  ope_status st;
+} targets_job;
+
+static void targets_run(void *arg) {
+  targets_job *j = arg;
+  j->st = next_values(j->M, j->net, j->ws, j->T, j->idx, j->n, j->stage, j->rng,
+                      j->v, j->err);
+}
+
+typedef struct forward_job {
+  const ope_mlp *net;
+  ope_mlp_ws *ws;
+  const float *x;
+  int B;
+  const float *out;
+} forward_job;
+
+static void forward_run(void *arg) {
+  forward_job *j = arg;
+  j->out = ope_mlp_forward(j->net, j->ws, j->x, j->B);
 }
 
 /* Q(s, a) under net for transitions 0..n-1 of T, original units. */
@@ -279,19 +369,25 @@ static void logged_q(const ope_fqe_neural *M, const ope_mlp *net,
   }
 }
 
-/* Held-out Bellman residual of net: mean (Q - r - g V_net(s'))^2. */
-static double residual(const ope_fqe_neural *M, const ope_mlp *net,
-                       ope_mlp_ws *ws, const trans *H, float *stage,
-                       double *buf) {
+/* Held-out Bellman residual of net: mean (Q - r - g V_net(s'))^2 into *res.
+ * Fresh draws come from the same stream at every call, so that residuals
+ * of successive iterates are compared on the same actions. */
+static ope_status residual(const ope_fqe_neural *M, const ope_mlp *net,
+                           ope_mlp_ws *ws, const trans *H, float *stage,
+                           double *buf, double *res, ope_error *err) {
   double *q = buf, *v = buf + H->n;
+  ope_rng rng;
+  ope_rng_seed(&rng, M->cfg.seed, STREAM_HOLDOUT);
   logged_q(M, net, ws, H, H->n, q);
-  next_values(M, net, ws, H, NULL, H->n, stage, v);
+  ope_status st = next_values(M, net, ws, H, NULL, H->n, stage, &rng, v, err);
+  if (st != OPE_OK) return st;
   double s = 0;
   for (size_t i = 0; i < H->n; i++) {
     double e = q[i] - H->r[i] - M->cfg.gamma * v[i];
     s += e * e;
   }
-  return H->n ? s / (double)H->n : NAN;
+  *res = H->n ? s / (double)H->n : NAN;
+  return OPE_OK;
 }
 
 static ope_status check_config(const ope_fqe_config *c, ope_error *err) {
@@ -301,12 +397,13 @@ static ope_status check_config(const ope_fqe_config *c, ope_error *err) {
     why = "hidden width out of range";
   else if (c->layers < 1 || c->layers > OPE_MLP_MAX_HIDDEN)
     why = "number of layers out of range";
-  else if (c->iterations < 1) why = "iterations must be >= 1";
+  else if (c->iterations < 0) why = "iterations must be >= 0 (0: automatic)";
   else if (c->steps_per_iter < 1) why = "steps per iteration must be >= 1";
   else if (c->batch < 1 || c->batch > CHUNK * 64) why = "batch size out of range";
   else if (!(c->lr > 0 && c->lr < 1)) why = "learning rate must be in (0, 1)";
   else if (c->action_samples < 1 || c->action_samples > OPE_FQE_NEURAL_MAX_SAMPLES)
     why = "action samples out of range";
+  else if (!(c->sample_table_mb >= 0)) why = "sample table size must be >= 0";
   return why ? ope_error_set(err, OPE_EUSAGE, "fqe neural", "%s", why) : OPE_OK;
 }
 
@@ -370,6 +467,29 @@ fail:
   return st;
 }
 
+/* The first k with g^k < 1% (at least 1): iterations of Q_{k+1} = T Q_k
+ * from Q_0 = 0 before the start's bias is below 1% of Q (g < 1). */
+static int contraction_iterations(double g) {
+  int k = (int)ceil(log(0.01) / log(fmax(g, 1e-9)));
+  return k < 1 ? 1 : k;
+}
+
+/* cfg->iterations = 0: the contraction's k_min (g < 1), or the longest
+ * episode (g = 1, where k backups give the k-step value), plus
+ * 2 OPE_FQE_NEURAL_PATIENCE iterations for early stopping to choose
+ * among; at most OPE_FQE_NEURAL_AUTO_MAX. */
+static int auto_iterations(const ope_dataset *ds, double g) {
+  size_t k = 0;
+  if (g < 1) {
+    k = (size_t)contraction_iterations(g);
+  } else {
+    for (size_t e = 0; e < ds->n_episodes; e++)
+      if (ope_dataset_ep_len(ds, e) > k) k = ope_dataset_ep_len(ds, e);
+  }
+  k += 2 * OPE_FQE_NEURAL_PATIENCE;
+  return k > OPE_FQE_NEURAL_AUTO_MAX ? OPE_FQE_NEURAL_AUTO_MAX : (int)k;
+}
+
 /* Episodes in a seeded random order; the first n_hold are held out. */
 static size_t *split_episodes(const ope_dataset *ds, uint64_t seed,
                               size_t *n_hold) {
@@ -422,9 +542,9 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
     st = ope_error_nomem(err);
     goto done;
   }
-  if ((st = build_trans(M, ds, scores, &w, order + n_hold,
+  if ((st = build_trans(M, ds, pi, scores, &w, order + n_hold,
                         ds->n_episodes - n_hold, &T, err)) != OPE_OK ||
-      (st = build_trans(M, ds, scores, &w, order, n_hold, &H, err)) != OPE_OK)
+      (st = build_trans(M, ds, pi, scores, &w, order, n_hold, &H, err)) != OPE_OK)
     goto done;
   walk_clear(&w);
   if (H.n > OPE_FQE_NEURAL_HOLDOUT_MAX) H.n = OPE_FQE_NEURAL_HOLDOUT_MAX;
@@ -433,6 +553,7 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
                        "no transition with a regression target");
     goto done;
   }
+  int iters = cfg->iterations ? cfg->iterations : auto_iterations(ds, cfg->gamma);
   int all_targets = T.n <= (size_t)cfg->steps_per_iter * (size_t)B;
   if ((st = ope_mlp_new(&M->q->cfg, &target, err)) != OPE_OK ||
       (st = ope_mlp_ws_new(M->q, CHUNK > B ? CHUNK : B, &ws, err)) != OPE_OK ||
@@ -473,30 +594,35 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
   // Stopping before g^k < 1% would leave the bias of Q_0 = 0 in the
   // estimate, so the held-out residual only selects among later iterations.
   double g = cfg->gamma, qs = M->q_scale;
-  int min_iters = g < 1 ? (int)ceil(log(0.01) / log(fmax(g, 1e-9)))
-                        : cfg->iterations;
-  if (min_iters > cfg->iterations) min_iters = cfg->iterations;
-  if (min_iters < 1) min_iters = 1;
+  int min_iters = g < 1 ? contraction_iterations(g) : iters;
+  if (min_iters > iters) min_iters = iters;
   double best_res = INFINITY;
   int since_best = 0;
   // each iteration is one regression: its step size decays by a cosine
   // from lr to lr / 10 so that the fit ends with little minibatch noise
   ope_lr_schedule sched = {OPE_LR_COSINE, cfg->lr, 0.1 * cfg->lr, 0,
                            cfg->steps_per_iter};
-  for (int it = 1; it <= cfg->iterations; it++) {
+  for (int it = 1; it <= iters; it++) {
     ope_mlp_copy(target, M->q); /* hard refresh: Q_k is fixed this iteration */
     if (all_targets) {
-      next_values(M, target, tws, &T, NULL, T.n, stage, y);
+      if ((st = next_values(M, target, tws, &T, NULL, T.n, stage, &rng, y, err)) != OPE_OK)
+        goto done;
       for (size_t i = 0; i < T.n; i++) y[i] = T.r[i] + g * y[i];
     }
     double loss = 0;
     for (int s = 0; s < cfg->steps_per_iter; s++) {
       for (int i = 0; i < B; i++) idx[i] = (size_t)ope_rng_below(&rng, T.n);
-      if (!all_targets) next_values(M, target, tws, &T, idx, (size_t)B, stage, vb);
       for (int i = 0; i < B; i++)
         memcpy(xb + (size_t)i * in, T.x + idx[i] * in, sizeof(float) * in);
       ope_mlp_zero_grad(M->q);
-      const float *q = ope_mlp_forward(M->q, ws, xb, B);
+      // the minibatch's targets and its forward pass are independent: they
+      // run at once when two threads are allowed
+      targets_job tj = {M, target, tws, &T, idx, (size_t)B, stage, &rng, vb, err, OPE_OK};
+      forward_job fj = {M->q, ws, xb, B, NULL};
+      if (all_targets) forward_run(&fj);
+      else ope_gemm_run2(targets_run, &tj, forward_run, &fj);
+      if ((st = tj.st) != OPE_OK) goto done;
+      const float *q = fj.out;
       // loss = mean_i (Q(s_i,a_i)/qs - y_i/qs)^2 (Le et al. 2019, Alg. 3 line 4)
       memset(dout, 0, (size_t)B * out_w * sizeof(float));
       loss = 0;
@@ -516,7 +642,8 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
     S->train_loss = loss;
     if (!isfinite(loss)) break;
     if (H.n == 0 || it < min_iters) continue;
-    double res = residual(M, M->q, ws, &H, stage, buf);
+    double res;
+    if ((st = residual(M, M->q, ws, &H, stage, buf, &res, err)) != OPE_OK) goto done;
     if (res < best_res * (1 - IMPROVE)) {
       best_res = res;
       S->best_iteration = it;
@@ -575,10 +702,13 @@ ope_status ope_fqe_neural_predict(const ope_fqe_neural *M,
   float *stage = NULL;
   int threads_before = ope_gemm_threads();
   if (M->cfg.threads > 0) ope_gemm_set_threads(M->cfg.threads);
+  int fresh = draws_fresh(M, ds, pi);
+  ope_rng rng; /* fresh draws, in row order */
+  ope_rng_seed(&rng, M->cfg.seed, STREAM_PREDICT_SAMPLES);
   ope_status st = ope_qfit_alloc(out, ds->n_steps, err);
   if (st != OPE_OK) goto done;
-  if (cont && (st = walk_policy(M, ds, pi, scores, STREAM_PREDICT_SAMPLES, &w,
-                                err)) != OPE_OK)
+  if (cont && !fresh &&
+      (st = walk_policy(M, ds, pi, scores, STREAM_PREDICT_SAMPLES, &w, err)) != OPE_OK)
     goto done;
   if ((st = ope_mlp_ws_new(M->q, CHUNK, &ws, err)) != OPE_OK) goto done;
   if ((stage = malloc((size_t)CHUNK * in * sizeof(float))) == NULL) {
@@ -597,9 +727,13 @@ ope_status ope_fqe_neural_predict(const ope_fqe_neural *M,
         continue;
       }
       make_input(M, obs, ds->action_vec + t * m, stage + i * rows_per * in);
-      for (int k = 0; k < K; k++)
-        make_input(M, obs, w.row_act + (t * K + k) * m,
-                   stage + (i * rows_per + 1 + k) * in);
+      for (int k = 0; k < K; k++) {
+        double a[OPE_MAX_ACTION_DIM];
+        const double *ak = fresh ? a : w.row_act + (t * K + k) * m;
+        if (fresh && (st = pi->ops->sample(pi, NULL, obs, &rng, a, err)) != OPE_OK)
+          goto done;
+        make_input(M, obs, ak, stage + (i * rows_per + 1 + k) * in);
+      }
     }
     const float *q = ope_mlp_forward(M->q, ws, stage, (int)(cnt * rows_per));
     for (size_t i = 0; i < cnt; i++) {
