@@ -23,8 +23,8 @@ const char cmd_eval_usage[] =
   "usage: ope eval --dataset NAME --policy P [--policy P2 ...] [--policy-csv FILE ...]\n"
   "                [--estimators LIST] [--ci METHOD] [--alpha A] [--n-boot B]\n"
   "                [--gamma G] [--clip C] [--bandwidth H] [--reward-range LO,HI]\n"
-  "                [--behavior MODEL] [--fqe KIND] [--crossfit] [--seed S]\n"
-  "                [--threads K]\n"
+  "                [--behavior MODEL] [--fqe KIND] [--fqe-refits R] [--crossfit]\n"
+  "                [--seed S] [--threads K]\n"
   "                [--json] [--db FILE]\n"
   "\n"
   "Estimate what each candidate policy would have returned on the logged\n"
@@ -53,6 +53,9 @@ const char cmd_eval_usage[] =
   "                      estimated with 'auto' whenever pscore is absent)\n"
   "  --fqe KIND          Q model for estimators that need one: auto, tabular,\n"
   "                      linear, neural (default auto)\n"
+  "  --fqe-refits R      neural FQE's interval: refits on episode resamples,\n"
+  "                      each with its own network seed (default 5; 0 or 1:\n"
+  "                      resample start states under one fit)\n"
   "  --crossfit          fit Q on one half of the episodes and evaluate DM, DR,\n"
   "                      WDR and MAGIC on the other, then swap\n"
   "  --seed S            seed of the bootstrap and of FQE (default 0)\n"
@@ -65,7 +68,7 @@ const char cmd_eval_usage[] =
 enum {
   OPT_DATASET = CLI_OPT_FIRST_FREE, OPT_POLICY, OPT_POLICY_CSV, OPT_ESTIMATORS,
   OPT_CI, OPT_ALPHA, OPT_NBOOT, OPT_GAMMA, OPT_CLIP, OPT_BANDWIDTH, OPT_RANGE,
-  OPT_BEHAVIOR, OPT_FQE, OPT_CROSSFIT, OPT_SEED, OPT_THREADS, OPT_JSON,
+  OPT_BEHAVIOR, OPT_FQE, OPT_FQE_REFITS, OPT_CROSSFIT, OPT_SEED, OPT_THREADS, OPT_JSON,
 };
 
 typedef struct spec {
@@ -256,6 +259,8 @@ static void json_settings(ope_json *j, const run_info *ri) {
   }
   ope_json_key(j, "fqe");
   ope_json_string(j, ope_fqe_kind_name(c->fqe.kind));
+  ope_json_key(j, "fqe_refits");
+  ope_json_int(j, c->fqe.refits);
   ope_json_key(j, "propensities");
   ope_json_string(j, ri->beh->estimated ? "estimated" : "logged");
   ope_json_key(j, "support_x");
@@ -467,6 +472,7 @@ int cmd_eval(int argc, char **argv) {
     {"reward-range", required_argument, NULL, OPT_RANGE},
     {"behavior", required_argument, NULL, OPT_BEHAVIOR},
     {"fqe", required_argument, NULL, OPT_FQE},
+    {"fqe-refits", required_argument, NULL, OPT_FQE_REFITS},
     {"crossfit", no_argument, NULL, OPT_CROSSFIT},
     {"seed", required_argument, NULL, OPT_SEED},
     {"threads", required_argument, NULL, OPT_THREADS},
@@ -571,6 +577,10 @@ int cmd_eval(int argc, char **argv) {
       cfg.fqe.kind = (ope_fqe_kind)k;
       break;
     }
+    case OPT_FQE_REFITS:
+      if ((status = cli_parse_int("eval", "fqe-refits", optarg, 0, 1000, &lv))) goto out;
+      cfg.fqe.refits = (int)lv;
+      break;
     case OPT_CROSSFIT:
       cfg.fqe.crossfit = 1;
       break;
