@@ -3,8 +3,11 @@
  * Training keeps the dataset's rows prepared once: normalized observations
  * and scaled (or one-hot) actions in float, each row's undiscounted return-
  * to-go and its timestep within the episode. A step draws `batch` windows,
- * runs the network (train/dt_model.h) with dropout, takes the loss over the
- * real (unpadded) steps and makes one AdamW step.
+ * runs the network (train/dt_model.h) with dropout on each shard of the
+ * batch (one thread per shard when threads are given: the threads share
+ * only read-only data and write their own buffers), takes the loss over
+ * the real (unpadded) steps, adds the shards' gradients in shard order and
+ * makes one AdamW step.
  *
  * The policy keeps, per episode, the last context-1 steps of its history
  * and the rewards received so far; a query appends the current step with
@@ -16,17 +19,23 @@
 #include "train/dt.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data/numfmt.h"
+#include "nn/gemm.h"
 #include "nn/mlp.h"
 #include "nn/norm.h"
 #include "nn/optim.h"
 
 /* Width of the carrier network's output (its weight block's row length). */
 #define CARRIER_OUT 4096
+
+/* A batch is split into this many shards of consecutive windows (fewer when
+ * the batch is smaller), whatever the number of threads. */
+#define SHARDS 4
 
 void ope_dt_config_default(ope_dt_config *c, int small) {
   memset(c, 0, sizeof *c);
@@ -104,7 +113,15 @@ struct ope_dt {
   ope_mlp *carrier;        /* params/grads: the model's flat buffers */
   ope_adam *adam;
   ope_lr_schedule sched;
-  ope_dt_ws_f *ws;
+  int n_shards;
+  struct dt_shard {        /* windows b0 .. b0+nb-1 of each batch */
+    int b0, nb;
+    ope_dt_ws_f *ws;
+    float *grads;          /* (n_params); shard 0 uses the carrier's */
+    ope_rng rng;           /* dropout masks */
+    double loss;           /* summed over its valid slots */
+  } shard[SHARDS];
+  double loss_div;         /* the batch loss's divisor */
   ope_norm *norm;          /* observation normalization */
   double *act_scale;       /* (m) continuous */
   double target_return, rtg_scale, bandwidth;
@@ -118,7 +135,7 @@ struct ope_dt {
   int32_t *b_ts;
   uint8_t *b_valid;
   int32_t *b_row;          /* (B*K) dataset row of each slot, -1 padding */
-  ope_rng rng_draw, rng_drop;
+  ope_rng rng_draw;
   int64_t steps;
 };
 
@@ -236,7 +253,6 @@ ope_status ope_dt_new(const ope_dataset *ds, const ope_dt_config *c,
   ope_rng_seed(&init, seed, 2);
   ope_dt_init(&m->L, m->carrier->params, &init);
   ope_rng_seed(&m->rng_draw, seed, 0);
-  ope_rng_seed(&m->rng_drop, seed, 1);
 
   ope_adam_config ac;
   ope_adam_config_default(&ac);
@@ -248,7 +264,19 @@ ope_status ope_dt_new(const ope_dataset *ds, const ope_dt_config *c,
   m->sched.kind = OPE_LR_CONSTANT;
   m->sched.base = c->lr;
   m->sched.warmup = c->warmup;
-  if ((st = ope_dt_ws_new_f(&m->L, c->batch, &m->ws, err)) != OPE_OK) goto fail;
+  m->n_shards = c->batch < SHARDS ? c->batch : SHARDS;
+  for (int k = 0; k < m->n_shards; k++) {
+    struct dt_shard *sh = &m->shard[k];
+    sh->b0 = c->batch * k / m->n_shards;
+    sh->nb = c->batch * (k + 1) / m->n_shards - sh->b0;
+    ope_rng_seed(&sh->rng, seed, 3 + (uint64_t)k);
+    if ((st = ope_dt_ws_new_f(&m->L, sh->nb, &sh->ws, err)) != OPE_OK) goto fail;
+    sh->grads = k ? malloc(np * sizeof(float)) : m->carrier->grads;
+    if (sh->grads == NULL) {
+      st = ope_error_nomem(err);
+      goto fail;
+    }
+  }
   *out = m;
   return OPE_OK;
 fail:
@@ -260,7 +288,10 @@ void ope_dt_free(ope_dt *m) {
   if (m == NULL) return;
   ope_mlp_free(m->carrier);
   ope_adam_free(m->adam);
-  ope_dt_ws_free_f(m->ws);
+  for (int k = 0; k < m->n_shards; k++) {
+    ope_dt_ws_free_f(m->shard[k].ws);
+    if (k) free(m->shard[k].grads);
+  }
   ope_norm_free(m->norm);
   free(m->act_scale);
   free(m->obs_n);
@@ -311,20 +342,20 @@ static void draw_batch(ope_dt *m) {
   }
 }
 
-/* Loss over the valid slots and its gradient dy (BK, out).
- * Continuous: mean over slots and dimensions of (tanh(y) - a)^2 (Chen et
- * al. 2021, Algorithm 1, the mean-squared action error). Discrete: mean
- * cross-entropy -log softmax(y)[a] (the paper's Atari loss). */
-static double batch_loss(ope_dt *m, const float *y) {
-  int BK = m->cfg.batch * m->cfg.context, o = m->out;
-  size_t nv = 0;
-  for (int s = 0; s < BK; s++) nv += m->b_valid[s];
-  if (nv == 0) nv = 1;
-  double loss = 0;
-  memset(m->b_dy, 0, (size_t)BK * o * sizeof(float));
-  for (int s = 0; s < BK; s++) {
+/* Loss of slots s0 .. s0+n-1 (those that are valid) and its gradient dy
+ * there, the loss being the sum over the batch's valid slots divided by
+ * m->loss_div; returns the part of the sum. Continuous: the mean over
+ * slots and dimensions of (tanh(y) - a)^2 (Chen et al. 2021, Algorithm 1,
+ * the mean-squared action error). Discrete: the mean cross-entropy
+ * -log softmax(y)[a] (the paper's Atari loss). y (n, out) belongs to the
+ * slots. */
+static double slots_loss(const ope_dt *m, const float *y, int s0, int n) {
+  int o = m->out;
+  double loss = 0, div = m->loss_div;
+  memset(m->b_dy + (size_t)s0 * o, 0, (size_t)n * o * sizeof(float));
+  for (int s = s0; s < s0 + n; s++) {
     if (!m->b_valid[s]) continue;
-    const float *ys = y + (size_t)s * o;
+    const float *ys = y + (size_t)(s - s0) * o;
     float *dy = m->b_dy + (size_t)s * o;
     const float *tgt = m->act_n + (size_t)m->b_row[s] * o;
     if (m->discrete) {
@@ -334,33 +365,108 @@ static double batch_loss(ope_dt *m, const float *y) {
       int a = m->ds->action[m->b_row[s]];
       loss -= ys[a] - mx - log(sum);
       for (int j = 0; j < o; j++)
-        dy[j] = (float)((exp(ys[j] - mx) / sum - (j == a)) / (double)nv);
+        dy[j] = (float)((exp(ys[j] - mx) / sum - (j == a)) / div);
     } else {
       for (int j = 0; j < o; j++) {
         double p = tanh(ys[j]), e = p - tgt[j];
         loss += e * e;
-        dy[j] = (float)(2.0 * e * (1.0 - p * p) / ((double)nv * o));
+        dy[j] = (float)(2.0 * e * (1.0 - p * p) / div);
       }
     }
   }
-  return m->discrete ? loss / (double)nv : loss / ((double)nv * o);
+  return loss;
+}
+
+/* Forward, loss and backward of shard k into its own gradient buffer. The
+ * shards share only read-only data (parameters, the batch), so they may run
+ * on different threads at once. */
+static void run_shard(ope_dt *m, int k) {
+  struct dt_shard *sh = &m->shard[k];
+  int K = m->cfg.context;
+  size_t s0 = (size_t)sh->b0 * K;
+  const float *params = m->carrier->params;
+  const float *y = ope_dt_forward_f(&m->L, params, sh->ws, m->b_rtg + s0,
+                                    m->b_obs + s0 * m->d, m->b_act + s0 * m->ain,
+                                    m->b_ts + s0, sh->nb, K, m->cfg.dropout,
+                                    &sh->rng);
+  sh->loss = slots_loss(m, y, (int)s0, sh->nb * K);
+  memset(sh->grads, 0, m->L.n_params * sizeof(float));
+  ope_dt_backward_f(&m->L, params, sh->grads, sh->ws, m->b_dy + s0 * m->out);
+}
+
+/* Part j of nt of a parallel phase. */
+typedef struct shard_job {
+  ope_dt *m;
+  int j, nt;
+} shard_job;
+
+/* Phase 1: part j runs shards j, j + nt, ... */
+static void *shards_part(void *arg) {
+  shard_job *p = arg;
+  for (int k = p->j; k < p->m->n_shards; k += p->nt) run_shard(p->m, k);
+  return NULL;
+}
+
+/* Phase 2: part j adds up its range of the parameters' gradients, each
+ * element in shard order, into shard 0's buffer (the carrier's). */
+static void *reduce_part(void *arg) {
+  shard_job *p = arg;
+  const ope_dt *m = p->m;
+  size_t n = m->L.n_params;
+  size_t lo = n * (size_t)p->j / (size_t)p->nt, hi = n * (size_t)(p->j + 1) / (size_t)p->nt;
+  float *g0 = m->shard[0].grads;
+  for (int k = 1; k < m->n_shards; k++) {
+    const float *g = m->shard[k].grads;
+    for (size_t i = lo; i < hi; i++) g0[i] += g[i];
+  }
+  return NULL;
+}
+
+/* Run fn's nt parts, part 0 on the calling thread, and wait for them; a
+ * part whose thread cannot be started runs on the calling thread. */
+static void run_parts(ope_dt *m, int nt, void *(*fn)(void *)) {
+  pthread_t tid[SHARDS];
+  shard_job job[SHARDS];
+  int started[SHARDS] = {0};
+  for (int j = 0; j < nt; j++) {
+    job[j] = (shard_job){m, j, nt};
+    if (j > 0) started[j] = pthread_create(&tid[j], NULL, fn, &job[j]) == 0;
+  }
+  fn(&job[0]);
+  for (int j = 1; j < nt; j++) {
+    if (started[j])
+      pthread_join(tid[j], NULL);
+    else
+      fn(&job[j]);
+  }
 }
 
 ope_status ope_dt_step(ope_dt *m, double *loss, ope_error *err) {
   (void)err;
-  int B = m->cfg.batch, K = m->cfg.context;
+  int BK = m->cfg.batch * m->cfg.context;
   float *params = m->carrier->params, *grads = m->carrier->grads;
   draw_batch(m);
-  const float *y = ope_dt_forward_f(&m->L, params, m->ws, m->b_rtg, m->b_obs,
-                                    m->b_act, m->b_ts, B, K, m->cfg.dropout,
-                                    &m->rng_drop);
-  double l = batch_loss(m, y);
-  memset(grads, 0, m->L.n_params * sizeof(float));
-  ope_dt_backward_f(&m->L, params, grads, m->ws, m->b_dy);
+  size_t nv = 0;
+  for (int s = 0; s < BK; s++) nv += m->b_valid[s];
+  if (nv == 0) nv = 1;
+  m->loss_div = m->discrete ? (double)nv : (double)nv * m->out;
+  // Every shard, then the batch's gradient (shard 0's plus the others, in
+  // order), on up to as many threads as the BLAS was given; the products
+  // then run on one BLAS thread each. Shards, their random streams and the
+  // order of the sums are the same for any thread count, so the bytes are.
+  int threads = ope_gemm_threads(), nt = threads;
+  if (nt > m->n_shards) nt = m->n_shards;
+  if (nt < 1) nt = 1;
+  if (nt > 1) ope_gemm_set_threads(1);
+  run_parts(m, nt, shards_part);
+  if (m->n_shards > 1) run_parts(m, nt, reduce_part);
+  if (nt > 1) ope_gemm_set_threads(threads);
+  double l = 0;
+  for (int k = 0; k < m->n_shards; k++) l += m->shard[k].loss;
   // AdamW with linear warmup (Loshchilov & Hutter 2019, Algorithm 2)
   ope_adam_step(m->adam, params, grads, ope_lr_at(&m->sched, m->steps));
   m->steps++;
-  if (loss) *loss = l;
+  if (loss) *loss = l / m->loss_div;
   return OPE_OK;
 }
 

@@ -12,6 +12,10 @@
  * actions divided per dimension by the largest logged magnitude) or the
  * cross-entropy of the softmax over actions (discrete). AdamW (Loshchilov &
  * Hutter 2019) with linear warmup and global-norm clipping, as the paper.
+ * A batch is cut into a fixed number of shards of consecutive windows, each
+ * with its own dropout stream and gradient buffer, summed in shard order;
+ * the shards run on as many threads as the BLAS was given
+ * (ope_gemm_set_threads), so the bytes are the same for any thread count.
  *
  * As a policy it is conditioned on a target return R_0, a recorded
  * setting: target_frac places it in the logged range, R_0 = min + frac (max
@@ -81,7 +85,9 @@ ope_status ope_dt_new(const ope_dataset *ds, const ope_dt_config *c,
 void ope_dt_free(ope_dt *m); /* NULL is a no-op */
 
 /* One AdamW step on a fresh batch; *loss receives the batch's loss (MSE of
- * scaled actions, or cross-entropy). */
+ * scaled actions, or cross-entropy). With ope_gemm_threads() = T > 1 it
+ * runs on up to T threads, setting the BLAS to one thread meanwhile and
+ * back to T after; no other thread may use the BLAS during the call. */
 ope_status ope_dt_step(ope_dt *m, double *loss, ope_error *err);
 
 /* Steps taken, parameters of the model, and the model's layout. */

@@ -2,7 +2,7 @@
  * steps (bench_dt.py, run with /usr/bin/python3 when it has torch). Prints
  * training tokens/s and ratios; not a test.
  *
- * usage: bench_dt BENCH_DT_PY [STEPS]
+ * usage: bench_dt [BENCH_DT_PY [STEPS]]   (an empty BENCH_DT_PY: ope only)
  *
  * The paper's configuration (Chen et al. 2021, appendix, Gym): 3 blocks, 1
  * head, width 128, context 20 (60 tokens), batch 64, dropout 0.1, GELU MLP
@@ -11,7 +11,9 @@
  * timestep embedding of 1000 rows). A step = drawing 64 windows, forward,
  * MSE of tanh actions, backward, clipped AdamW update. Tokens/s = steps x
  * 64 x 60 / seconds. Both sides run in float32 under the same environment,
- * after 3 warm-up steps. */
+ * after 3 warm-up steps. With T threads ope runs the batch's shards on T
+ * threads of one BLAS thread each (train/dt.h); PyTorch uses its own
+ * intra-op threads. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +75,7 @@ static double run(const ope_dataset *ds, int threads, int steps,
 }
 
 int main(int argc, char **argv) {
-  const char *py = argc > 1 ? argv[1] : NULL;
+  const char *py = argc > 1 && argv[1][0] ? argv[1] : NULL;
   int steps = argc > 2 ? atoi(argv[2]) : 30;
   if (steps < 1) steps = 30;
   ope_dataset *ds = make();

@@ -8,6 +8,8 @@
  * - The fast dataset scorer equals the step-by-step history path to 1e-5.
  * - A checkpoint round trip gives the same numbers; the same seed gives the
  *   same checkpoint bytes, another seed other bytes.
+ * - The bytes do not depend on the number of threads (1, 2 or 3), with
+ *   dropout on.
  * - Continuous actions: a = 2 tanh(obs); the deterministic policy's action
  *   is within 0.2 of it on average, densities use the recorded bandwidth.
  * - Damaged settings or parameters are refused with OPE_EDATA.
@@ -26,6 +28,7 @@
 
 #include "core/rng.h"
 #include "nn/checkpoint.h"
+#include "nn/gemm.h"
 #include "train/ckpt_policy.h"
 #include "train/dt.h"
 #include "train/train.h"
@@ -246,6 +249,31 @@ static void test_damaged(void **state) {
   ope_dataset_free(ds);
 }
 
+/* Same seed, 1, 2 and 3 threads: the same checkpoint bytes. */
+static void test_threads(void **state) {
+  (void)state;
+  ope_dataset *ds = make_log(0, 9);
+  ope_dt_config c;
+  tiny_config(&c);
+  c.dropout = 0.1;
+  c.batch = 11;  // shards of unequal size
+  int saved = ope_gemm_threads();
+  uint8_t *blob[3] = {NULL, NULL, NULL};
+  size_t len[3] = {0, 0, 0};
+  for (int t = 0; t < 3; t++) {
+    ope_gemm_set_threads(t + 1);
+    train_blob(ds, &c, 5, 30, &blob[t], &len[t], NULL, NULL);
+  }
+  ope_gemm_set_threads(saved);
+  for (int t = 1; t < 3; t++) {
+    assert_int_equal(len[t], len[0]);
+    assert_memory_equal(blob[t], blob[0], len[0]);
+    free(blob[t]);
+  }
+  free(blob[0]);
+  ope_dataset_free(ds);
+}
+
 static void test_trainer_path(void **state) {
   (void)state;
   ope_dataset *ds = make_log(1, 6);
@@ -291,6 +319,7 @@ int main(void) {
     cmocka_unit_test(test_discrete_history),
     cmocka_unit_test(test_continuous),
     cmocka_unit_test(test_damaged),
+    cmocka_unit_test(test_threads),
     cmocka_unit_test(test_trainer_path),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

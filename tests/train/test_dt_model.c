@@ -1,7 +1,10 @@
 /* The Decision Transformer network's backward against central finite
  * differences in double precision, with and without dropout (the masks are
  * redrawn from the same seed at every evaluation, so they are fixed), its
- * causality, and the float passes against the double ones.
+ * causality, and the float passes against the double ones. The model's own
+ * layer-norm kernels (summed in lanes) are checked on their own against
+ * finite differences and against the plain nn/layers.h kernels, on a width
+ * that is not a multiple of the lane count.
  *
  * L = sum(R * y) with fixed random R; every parameter is perturbed by
  * h = 1e-6 and the figure is max |analytic - numeric| / (|analytic| +
@@ -20,6 +23,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "nn/layers.h"
 #include "train/dt_model.h"
 
 #define NB 2
@@ -182,12 +186,83 @@ static void test_float_matches_double(void **state) {
   free(pf), free(gf), free(rf);
 }
 
+/* Layer norm: L = sum(Rl * y) over 3 rows of width 13. */
+enum { LR = 3, LC = 13 };
+
+static double ln_loss(const double *x, const double *g, const double *b,
+                      const double *rl) {
+  double y[LR * LC], mu[LR], rs[LR], s = 0;
+  ope_dt_layernorm_forward_d(y, mu, rs, x, g, b, LR, LC);
+  for (int i = 0; i < LR * LC; i++) s += rl[i] * y[i];
+  return s;
+}
+
+static void test_layernorm(void **state) {
+  (void)state;
+  ope_rng rng;
+  ope_rng_seed(&rng, 4, 0);
+  double x[LR * LC], rl[LR * LC], g[LC], b[LC];
+  for (int i = 0; i < LR * LC; i++) {
+    x[i] = 2 * ope_rng_normal(&rng) + 0.5;
+    rl[i] = ope_rng_normal(&rng);
+  }
+  for (int j = 0; j < LC; j++) {
+    g[j] = 1 + 0.3 * ope_rng_normal(&rng);
+    b[j] = 0.3 * ope_rng_normal(&rng);
+  }
+  // forward and backward against the plain kernels
+  double y[LR * LC], mu[LR], rs[LR], y0[LR * LC], mu0[LR], rs0[LR];
+  double dx[LR * LC] = {0}, dg[LC] = {0}, db[LC] = {0};
+  double dx0[LR * LC] = {0}, dg0[LC] = {0}, db0[LC] = {0};
+  ope_dt_layernorm_forward_d(y, mu, rs, x, g, b, LR, LC);
+  ope_nn_layernorm_forward_d(y0, mu0, rs0, x, g, b, LR, LC);
+  ope_dt_layernorm_backward_d(dx, dg, db, rl, x, g, mu, rs, LR, LC);
+  ope_nn_layernorm_backward_d(dx0, dg0, db0, rl, x, g, mu0, rs0, LR, LC);
+  double worst = 0;
+  for (int i = 0; i < LR * LC; i++)
+    worst = fmax(worst, fmax(fabs(y[i] - y0[i]), fabs(dx[i] - dx0[i])));
+  for (int j = 0; j < LC; j++)
+    worst = fmax(worst, fmax(fabs(dg[j] - dg0[j]), fabs(db[j] - db0[j])));
+  // central differences in x, gamma and beta
+  const double h = 1e-6;
+  double fd = 0;
+  double *vars[3] = {x, g, b}, *grads[3] = {dx, dg, db};
+  int sizes[3] = {LR * LC, LC, LC};
+  for (int v = 0; v < 3; v++)
+    for (int i = 0; i < sizes[v]; i++) {
+      double p0 = vars[v][i];
+      vars[v][i] = p0 + h;
+      double lp = ln_loss(x, g, b, rl);
+      vars[v][i] = p0 - h;
+      double lm = ln_loss(x, g, b, rl);
+      vars[v][i] = p0;
+      double num = (lp - lm) / (2 * h);
+      fd = fmax(fd, fabs(grads[v][i] - num) / (fabs(grads[v][i]) + fabs(num) + 1e-4));
+    }
+  // the float kernels against the double ones
+  float xf[LR * LC], rf[LR * LC], gf[LC], bf[LC], yf[LR * LC], muf[LR], rsf[LR];
+  float dxf[LR * LC] = {0}, dgf[LC] = {0}, dbf[LC] = {0};
+  for (int i = 0; i < LR * LC; i++) xf[i] = (float)x[i], rf[i] = (float)rl[i];
+  for (int j = 0; j < LC; j++) gf[j] = (float)g[j], bf[j] = (float)b[j];
+  ope_dt_layernorm_forward_f(yf, muf, rsf, xf, gf, bf, LR, LC);
+  ope_dt_layernorm_backward_f(dxf, dgf, dbf, rf, xf, gf, muf, rsf, LR, LC);
+  double wf = 0;
+  for (int i = 0; i < LR * LC; i++)
+    wf = fmax(wf, fmax(fabs(yf[i] - y[i]), fabs(dxf[i] - dx[i])));
+  printf("  layer norm: vs plain kernels %.3g, finite differences %.3g, "
+         "float %.3g\n", worst, fd, wf);
+  assert_true(worst < 1e-12);
+  assert_true(fd < 1e-6);
+  assert_true(wf < 1e-4);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_finite_differences),
     cmocka_unit_test(test_finite_differences_dropout),
     cmocka_unit_test(test_causal),
     cmocka_unit_test(test_float_matches_double),
+    cmocka_unit_test(test_layernorm),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
