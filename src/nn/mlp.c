@@ -3,14 +3,21 @@
  * Parameter layout, layer by layer: W_i, b_i, then (layer norm) gamma_i,
  * beta_i. The workspace keeps, per hidden layer, the dense output z_i, the
  * normalized y_i (layer norm only) and the activation h_i, which is what the
- * backward of each piece needs. */
+ * backward of each piece needs. A layer's weight gradient and input
+ * gradient are independent products: the backward runs them at once when
+ * two threads are allowed (nn/gemm.h), with the same bits either way. */
 #include "nn/mlp.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/gemm.h"
 #include "nn/layers.h"
+
+/* Layers smaller than this many multiply-adds run their backward's two
+ * products on one thread (a hand-off would cost more than it saves). */
+#define PAR_MIN_MACS ((size_t)1 << 15)
 
 struct ope_mlp_ws {
   int max_batch;
@@ -22,6 +29,7 @@ struct ope_mlp_ws {
   float *ln_mean[OPE_MLP_MAX_HIDDEN];     /* (B) */
   float *ln_rstd[OPE_MLP_MAX_HIDDEN];     /* (B) */
   float *g0, *g1;                         /* (B, max width) gradient scratch */
+  float *ln_scratch;                      /* (2, max width) */
   float *buf;                             /* the one allocation */
 };
 
@@ -172,7 +180,7 @@ ope_status ope_mlp_ws_new(const ope_mlp *m, int max_batch, ope_mlp_ws **out,
     total += B * w;                                   /* z */
     if (i < m->cfg.n_hidden) total += B * w * 2 + 2 * B; /* y, h, mean, rstd */
   }
-  total += 2 * B * maxw;
+  total += 2 * B * maxw + 2 * maxw;
   ws->buf = malloc(total * sizeof(float));
   if (ws->buf == NULL) {
     free(ws);
@@ -190,7 +198,8 @@ ope_status ope_mlp_ws_new(const ope_mlp *m, int max_batch, ope_mlp_ws **out,
     }
   }
   ws->g0 = p, p += B * maxw;
-  ws->g1 = p;
+  ws->g1 = p, p += B * maxw;
+  ws->ln_scratch = p;
   ws->max_batch = max_batch;
   *out = ws;
   return OPE_OK;
@@ -202,6 +211,11 @@ void ope_mlp_ws_free(ope_mlp_ws *ws) {
   free(ws);
 }
 
+/* Every row of z (B, OC) = b. */
+static void bias_rows(float *restrict z, const float *restrict b, int B, int OC) {
+  for (int i = 0; i < B; i++) memcpy(z + (size_t)i * OC, b, (size_t)OC * sizeof(float));
+}
+
 const float *ope_mlp_forward(const ope_mlp *m, ope_mlp_ws *ws,
                              const float *in, int B) {
   const float *x = in; // (B, width[i])
@@ -211,8 +225,9 @@ const float *ope_mlp_forward(const ope_mlp *m, ope_mlp_ws *ws,
   for (int i = 0; i < m->n_dense; i++) {
     int C = m->width[i], OC = m->width[i + 1];
     size_t n = (size_t)B * OC;
-    ope_nn_dense_forward_f(ws->z[i], x, P + m->w_off[i], P + m->b_off[i], B,
-                           C, OC);
+    // z = b + x W
+    bias_rows(ws->z[i], P + m->b_off[i], B, OC);
+    ope_gemm_f(0, 0, B, OC, C, 1.0f, x, C, P + m->w_off[i], OC, 1.0f, ws->z[i], OC);
     if (i == m->cfg.n_hidden) break; /* linear output layer */
     const float *pre = ws->z[i];
     if (m->cfg.layernorm) {
@@ -231,51 +246,115 @@ const float *ope_mlp_forward(const ope_mlp *m, ope_mlp_ws *ws,
   return ws->z[m->n_dense - 1];
 }
 
-void ope_mlp_backward(ope_mlp *m, ope_mlp_ws *ws, const float *dout,
-                      float *din) {
+/* The two independent halves of a dense layer's backward, for
+ * ope_gemm_run2: the parameter gradients and the input gradient. */
+typedef struct dense_grad {
+  const float *dy, *x, *w;
+  float *dw, *db, *dx;
+  int B, C, OC, overwrite; /* overwrite: dx = ..., else dx += ... */
+} dense_grad;
+
+static void dense_param_grad(void *arg) {
+  const dense_grad *g = arg;
+  // dW (C, OC) += x^T (C, B) dy (B, OC); db (OC) += column sums of dy
+  ope_gemm_f(1, 0, g->C, g->OC, g->B, 1.0f, g->x, g->C, g->dy, g->OC, 1.0f,
+             g->dw, g->OC);
+  float *restrict db = g->db;
+  for (int i = 0; i < g->B; i++) {
+    const float *restrict d = g->dy + (size_t)i * g->OC;
+    for (int o = 0; o < g->OC; o++) db[o] += d[o];
+  }
+}
+
+static void dense_input_grad(void *arg) {
+  const dense_grad *g = arg;
+  // dx (B, C) (+)= dy (B, OC) W^T
+  if (g->dx)
+    ope_gemm_f(0, 1, g->B, g->C, g->OC, 1.0f, g->dy, g->OC, g->w, g->OC,
+               g->overwrite ? 0.0f : 1.0f, g->dx, g->C);
+}
+
+/* d (n) *= the activation's derivative, from its output h (ReLU, tanh)
+ * or its input pre (GELU). */
+static void act_backward_inplace(ope_nn_act act, float *restrict d,
+                                 const float *restrict h,
+                                 const float *restrict pre, size_t n) {
+  switch (act) {
+  case OPE_ACT_TANH:
+    for (size_t k = 0; k < n; k++) d[k] *= 1 - h[k] * h[k];
+    break;
+  case OPE_ACT_GELU: {
+    // the layer's backward adds into a zeroed copy
+    for (size_t k = 0; k < n; k++) {
+      float g = d[k];
+      d[k] = 0;
+      ope_nn_gelu_backward_f(d + k, &g, pre + k, 1);
+    }
+    break;
+  }
+  default:
+    for (size_t k = 0; k < n; k++) d[k] = h[k] > 0 ? d[k] : 0;
+    break;
+  }
+}
+
+/* The backward of ope_mlp_backward; without `params` only the input
+ * gradient (din non-NULL) is computed. */
+static void backward(ope_mlp *m, ope_mlp_ws *ws, const float *dout,
+                     float *din, int params) {
   int B = ws->B;
   const float *P = m->params;
   float *G = m->grads;
   const float *dy = dout;      // gradient w.r.t. z[i] (B, width[i+1])
-  float *next = ws->g0, *other = ws->g1;
   for (int i = m->n_dense - 1; i >= 0; i--) {
     int C = m->width[i], OC = m->width[i + 1];
-    const float *x = i == 0 ? ws->in : ws->h[i - 1];
-    float *dx = NULL;     // gradient w.r.t. the layer input
-    if (i > 0) {
-      dx = next;
-      memset(dx, 0, (size_t)B * C * sizeof(float));
+    // the input gradient goes to din (added) or to the scratch buffer that
+    // does not hold dy (overwritten)
+    float *dx = i == 0 ? din : dy == ws->g0 ? ws->g1 : ws->g0;
+    dense_grad g = {dy, i == 0 ? ws->in : ws->h[i - 1], P + m->w_off[i],
+                    G + m->w_off[i], G + m->b_off[i], dx, B, C, OC, i > 0};
+    if (!params) {
+      dense_input_grad(&g);
+    } else if (dx && (size_t)B * C * OC >= PAR_MIN_MACS) {
+      ope_gemm_run2(dense_param_grad, &g, dense_input_grad, &g);
     } else {
-      dx = din; /* may be NULL: skips the input-gradient product */
+      dense_param_grad(&g);
+      dense_input_grad(&g); /* nothing when dx is NULL */
     }
-    ope_nn_dense_backward_f(dx, G + m->w_off[i], G + m->b_off[i], dy, x,
-                            P + m->w_off[i], B, C, OC);
     if (i == 0) break;
-    // dx is dL/dh[i-1]; through the activation and layer norm to dL/dz[i-1]
+    // dx is dL/dh[j]; through the activation and layer norm to dL/dz[j]
     int j = i - 1;
     size_t n = (size_t)B * C;
-    const float *pre = m->cfg.layernorm ? ws->y[j] : ws->z[j];
-    float *dpre = other;
-    memset(dpre, 0, n * sizeof(float));
-    switch (m->cfg.act) {
-    case OPE_ACT_TANH: ope_nn_tanh_backward_f(dpre, dx, ws->h[j], n); break;
-    case OPE_ACT_GELU: ope_nn_gelu_backward_f(dpre, dx, pre, n); break;
-    default: ope_nn_relu_backward_f(dpre, dx, pre, n); break;
-    }
+    act_backward_inplace(m->cfg.act, dx, ws->h[j],
+                         m->cfg.layernorm ? ws->y[j] : ws->z[j], n);
     if (m->cfg.layernorm) {
-      // dz = LN backward of dpre; reuse dx's buffer
-      memset(dx, 0, n * sizeof(float));
-      ope_nn_layernorm_backward_f(dx, G + m->ln_g_off[j], G + m->ln_b_off[j],
-                                  dpre, ws->z[j], P + m->ln_g_off[j],
-                                  ws->ln_mean[j], ws->ln_rstd[j], B, C);
-      dy = dx;
-      // dy lives in `next`: the next layer writes its input gradient into
-      // the other buffer.
-      float *t = next;
-      next = other;
-      other = t;
+      float *dz = dx == ws->g0 ? ws->g1 : ws->g0; /* dy is no longer needed */
+      memset(dz, 0, n * sizeof(float));
+      if (params) {
+        ope_nn_layernorm_backward_f(dz, G + m->ln_g_off[j], G + m->ln_b_off[j],
+                                    dx, ws->z[j], P + m->ln_g_off[j],
+                                    ws->ln_mean[j], ws->ln_rstd[j], B, C);
+      } else {
+        // the layer's backward always adds gain and shift gradients:
+        // let them land in scratch
+        memset(ws->ln_scratch, 0, 2 * (size_t)C * sizeof(float));
+        ope_nn_layernorm_backward_f(dz, ws->ln_scratch, ws->ln_scratch + C,
+                                    dx, ws->z[j], P + m->ln_g_off[j],
+                                    ws->ln_mean[j], ws->ln_rstd[j], B, C);
+      }
+      dy = dz;
     } else {
-      dy = dpre; /* lives in `other`; `next` is free again */
+      dy = dx;
     }
   }
+}
+
+void ope_mlp_backward(ope_mlp *m, ope_mlp_ws *ws, const float *dout,
+                      float *din) {
+  backward(m, ws, dout, din, 1);
+}
+
+void ope_mlp_backward_input(ope_mlp *m, ope_mlp_ws *ws, const float *dout,
+                            float *din) {
+  backward(m, ws, dout, din, 0);
 }

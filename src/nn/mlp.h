@@ -97,6 +97,12 @@ const float *ope_mlp_forward(const ope_mlp *m, ope_mlp_ws *ws,
 void ope_mlp_backward(ope_mlp *m, ope_mlp_ws *ws, const float *dout,
                       float *din);
 
+/* Like ope_mlp_backward, but only din (B, cfg.in), which must be non-NULL,
+ * receives its gradient (added); m->grads is left alone. For a network that
+ * only passes a gradient through (a critic under its actor's loss). */
+void ope_mlp_backward_input(ope_mlp *m, ope_mlp_ws *ws, const float *dout,
+                            float *din);
+
 /* He / orthogonal initialization of one weight matrix w (C, OC) with the
  * given gain (std = gain / sqrt(C) for He). */
 void ope_nn_init_he(float *w, int C, int OC, double gain, ope_rng *rng);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "data/numfmt.h"
+#include "nn/gemm.h"
 #include "train/losses.h"
 #include "train/train.h"
 #include "train/tnet.h"
@@ -29,7 +30,7 @@ typedef struct td3bc {
   int freq;
   int64_t it;
   double last_actor;
-  float *sa, *y, *dq, *pi, *dpi, *din;
+  float *sa, *y, *dq, *dq2, *pi, *dpi, *din;
 } td3bc;
 
 static const ope_train_param td3bc_params[] = {
@@ -50,6 +51,7 @@ static void td3bc_destroy(void *state) {
   free(s->sa);
   free(s->y);
   free(s->dq);
+  free(s->dq2);
   free(s->pi);
   free(s->dpi);
   free(s->din);
@@ -82,10 +84,11 @@ static ope_status td3bc_create(const ope_train_setup *su, void **state,
     s->sa = malloc(nb * (d + m) * sizeof(float));
     s->y = malloc(nb * sizeof(float));
     s->dq = malloc(nb * sizeof(float));
+    s->dq2 = malloc(nb * sizeof(float));
     s->pi = malloc(nb * m * sizeof(float));
     s->dpi = malloc(nb * m * sizeof(float));
     s->din = malloc(nb * (d + m) * sizeof(float));
-    if (!s->sa || !s->y || !s->dq || !s->pi || !s->dpi || !s->din)
+    if (!s->sa || !s->y || !s->dq || !s->dq2 || !s->pi || !s->dpi || !s->din)
       st = ope_error_nomem(err);
   }
   if (st != OPE_OK) {
@@ -96,6 +99,19 @@ static ope_status td3bc_create(const ope_train_setup *su, void **state,
   return OPE_OK;
 }
 
+/* A forward pass of the actor or of its target, for ope_gemm_run2. */
+typedef struct actor_job {
+  ope_tnet *t;
+  const float *x;
+  int B, target;
+  const float *out;
+} actor_job;
+
+static void actor_run(void *arg) {
+  actor_job *j = arg;
+  j->out = j->target ? ope_tnet_target(j->t, j->x, j->B) : ope_tnet_forward(j->t, j->x, j->B);
+}
+
 static ope_status td3bc_update(void *state, ope_rng *rng, double *losses,
                                ope_error *err) {
   td3bc *s = state;
@@ -103,8 +119,16 @@ static ope_status td3bc_update(void *state, ope_rng *rng, double *losses,
   ope_train_batch *b = s->b;
   int B = b->B, d = rb->d, m = rb->m;
   ope_train_replay_sample(rb, rng, 1, b);
-  /* smoothed target action at s' */
-  const float *an = ope_tnet_target(&s->actor, b->s2, B);
+  /* the target actor at s' (for the smoothed target action) and, on actor
+   * steps, the actor at s (which the critics' step does not change) run at
+   * once when two threads are allowed */
+  int actor_step = (s->it + 1) % s->freq == 0;
+  actor_job jt = {&s->actor, b->s2, B, 1, NULL}, ja = {&s->actor, b->s, B, 0, NULL};
+  if (actor_step)
+    ope_gemm_run2(actor_run, &jt, actor_run, &ja);
+  else
+    actor_run(&jt);
+  const float *an = jt.out;
   for (size_t k = 0; k < (size_t)B * m; k++) {
     double e = s->noise * ope_rng_normal(rng);
     e = e > s->noise_clip ? s->noise_clip : e < -s->noise_clip ? -s->noise_clip : e;
@@ -114,11 +138,11 @@ static ope_status td3bc_update(void *state, ope_rng *rng, double *losses,
   ope_tnet_concat(s->sa, b->s2, d, s->pi, m, B);
   ope_tnet_twin_backup(&s->q1, &s->q2, s->sa, b, s->gamma, s->y);
   ope_tnet_concat(s->sa, b->s, d, b->a, m, B);
-  losses[0] = 0.5 * (ope_tnet_mse_step(&s->q1, s->sa, s->y, s->dq, B) +
-                     ope_tnet_mse_step(&s->q2, s->sa, s->y, s->dq, B));
+  /* the twin critics' steps run at once when two threads are allowed */
+  losses[0] = ope_tnet_mse_step_pair(&s->q1, &s->q2, s->sa, s->y, s->dq, s->dq2, B);
   s->it++;
-  if (s->it % s->freq == 0) {
-    const float *raw = ope_tnet_forward(&s->actor, b->s, B);
+  if (actor_step) {
+    const float *raw = ja.out; /* still in the actor's workspace */
     for (size_t k = 0; k < (size_t)B * m; k++) s->pi[k] = tanhf(raw[k]);
     ope_tnet_concat(s->sa, b->s, d, s->pi, m, B);
     const float *q = ope_tnet_forward(&s->q1, s->sa, B);
@@ -126,8 +150,7 @@ static ope_status td3bc_update(void *state, ope_rng *rng, double *losses,
     memset(s->dpi, 0, (size_t)B * m * sizeof(float));
     s->last_actor = ope_loss_td3bc_actor(q, s->pi, b->a, s->dq, s->dpi, B, m, s->alpha, NULL);
     memset(s->din, 0, (size_t)B * (d + m) * sizeof(float));
-    ope_tnet_backward(&s->q1, s->dq, s->din);
-    ope_mlp_zero_grad(s->q1.net); /* only the actor learns here */
+    ope_tnet_backward_input(&s->q1, s->dq, s->din); /* only the actor learns */
     /* d/dpi = direct term + Q's input gradient; through tanh to the output */
     for (int i = 0; i < B; i++)
       for (int j = 0; j < m; j++) {

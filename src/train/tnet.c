@@ -2,6 +2,8 @@
 #include "train/tnet.h"
 
 #include <math.h>
+
+#include "nn/gemm.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +54,46 @@ void ope_tnet_backward(ope_tnet *t, const float *dout, float *din) {
   ope_mlp_backward(t->net, t->ws, dout, din);
 }
 
+void ope_tnet_backward_input(ope_tnet *t, const float *dout, float *din) {
+  ope_mlp_backward_input(t->net, t->ws, dout, din);
+}
+
+/* A target forward or a regression step as a task for ope_gemm_run2. */
+typedef struct tnet_job {
+  ope_tnet *t;
+  const float *x, *y;
+  float *dq;
+  int B;
+  const float *out;
+  double loss;
+} tnet_job;
+
+static void target_job(void *arg) {
+  tnet_job *j = arg;
+  j->out = ope_tnet_target(j->t, j->x, j->B);
+}
+
+static void mse_job(void *arg) {
+  tnet_job *j = arg;
+  j->loss = ope_tnet_mse_step(j->t, j->x, j->y, j->dq, j->B);
+}
+
+void ope_tnet_target_pair(ope_tnet *a, ope_tnet *b, const float *x, int B,
+                          const float **oa, const float **ob) {
+  tnet_job ja = {.t = a, .x = x, .B = B}, jb = {.t = b, .x = x, .B = B};
+  ope_gemm_run2(target_job, &ja, target_job, &jb);
+  *oa = ja.out;
+  *ob = jb.out;
+}
+
+double ope_tnet_mse_step_pair(ope_tnet *a, ope_tnet *b, const float *x,
+                              const float *y, float *dqa, float *dqb, int B) {
+  tnet_job ja = {.t = a, .x = x, .y = y, .dq = dqa, .B = B};
+  tnet_job jb = {.t = b, .x = x, .y = y, .dq = dqb, .B = B};
+  ope_gemm_run2(mse_job, &ja, mse_job, &jb);
+  return 0.5 * (ja.loss + jb.loss);
+}
+
 void ope_tnet_update(ope_tnet *t) {
   ope_adam_step(t->opt, t->net->params, t->net->grads, t->lr);
   ope_mlp_zero_grad(t->net);
@@ -78,11 +120,10 @@ double ope_tnet_mse_step(ope_tnet *q, const float *x, const float *y,
 void ope_tnet_twin_backup(ope_tnet *q1, ope_tnet *q2, const float *x,
                           const ope_train_batch *b, double gamma, float *y) {
   int B = b->B;
-  const float *t1 = ope_tnet_target(q1, x, B);
-  for (int i = 0; i < B; i++) y[i] = t1[i];
-  const float *t2 = ope_tnet_target(q2, x, B);
+  const float *t1, *t2;
+  ope_tnet_target_pair(q1, q2, x, B, &t1, &t2);
   for (int i = 0; i < B; i++)
-    y[i] = b->r[i] + (float)gamma * (1.0f - b->done[i]) * fminf(y[i], t2[i]);
+    y[i] = b->r[i] + (float)gamma * (1.0f - b->done[i]) * fminf(t1[i], t2[i]);
 }
 
 void ope_tnet_export(ope_ckpt *ck, int n, const char *const *names,

@@ -51,10 +51,26 @@ void ope_tnet_sync(ope_tnet *t, double tau);
 double ope_tnet_mse_step(ope_tnet *q, const float *x, const float *y,
                          float *dq, int B);
 
+/* Input-only backward of the last forward: din (B, in), non-NULL, += the
+ * input gradient; the network's own gradients are not touched. */
+void ope_tnet_backward_input(ope_tnet *t, const float *dout, float *din);
+
+/* Forward x (B, in) through the targets of a and b (same input width);
+ * *oa, *ob receive the outputs. The two run at once when the thread count
+ * allows (nn/gemm.h); the results do not depend on it. */
+void ope_tnet_target_pair(ope_tnet *a, ope_tnet *b, const float *x, int B,
+                          const float **oa, const float **ob);
+
+/* ope_tnet_mse_step of two critics on the same x and y, with their own
+ * gradient buffers dqa, dqb (B), run at once when the thread count allows.
+ * Returns the mean of the two losses. */
+double ope_tnet_mse_step_pair(ope_tnet *a, ope_tnet *b, const float *x,
+                              const float *y, float *dqa, float *dqb, int B);
+
 /* The clipped double-Q backup of twin single-output critics (Fujimoto et
  * al. 2018, eq. 10): y (B) = r + gamma (1 - done) min(Q1hat(x), Q2hat(x))
  * with r and done from b and x (B, in) holding (s', a'); computed in
- * float. */
+ * float. The two target forwards run as ope_tnet_target_pair. */
 void ope_tnet_twin_backup(ope_tnet *q1, ope_tnet *q2, const float *x,
                           const ope_train_batch *b, double gamma, float *y);
 

@@ -3,8 +3,10 @@ trainers (src/train/td3bc.c, src/train/iql.c), float32, on 100,000
 synthetic transitions with observation 17 and action 6, 2x256 ReLU
 networks, batch 256, Adam 3e-4, Polyak 0.005.
 
-Prints "torch <algo> <threads> <updates/s>" lines; prints a note and nothing
-else when torch is missing. Usage: bench_train.py [steps].
+Prints "torch <algo> <threads> <updates/s wall> <updates per CPU second>"
+lines, each the best of `repeats` timings of `steps` updates after 20
+warm-up updates; prints a note and nothing else when torch is missing.
+Usage: bench_train.py [steps] [repeats] [algo].
 """
 import sys
 import time
@@ -125,20 +127,35 @@ def iql(threads, steps):
     return timed(step, steps)
 
 
+REPEATS = 3
+
+
 def timed(step, steps):
     for it in range(20):
         step(it)
-    t0 = time.perf_counter()
-    for it in range(steps):
-        step(it)
-    return steps / (time.perf_counter() - t0)
+    wall = cpu = 0.0
+    it = 20
+    for _ in range(REPEATS):
+        w0, c0 = time.perf_counter(), time.process_time()
+        for _ in range(steps):
+            step(it)
+            it += 1
+        wall = max(wall, steps / (time.perf_counter() - w0))
+        cpu = max(cpu, steps / (time.process_time() - c0))
+    return wall, cpu
 
 
 def main():
+    global REPEATS
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    REPEATS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    only = sys.argv[3] if len(sys.argv) > 3 else None
     for name, fn in (("td3bc", td3bc), ("iql", iql)):
+        if only and name != only:
+            continue
         for th in (1, 2):
-            print("torch %s %d %.1f" % (name, th, fn(th, steps)), flush=True)
+            wall, cpu = fn(th, steps)
+            print("torch %s %d %.1f %.1f" % (name, th, wall, cpu), flush=True)
 
 
 if __name__ == "__main__":

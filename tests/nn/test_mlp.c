@@ -1,7 +1,8 @@
 /* The MLP: backward against finite differences (float model, so a coarser
  * step and tolerance than the per-layer double checks in test_layers.c; this
- * test catches wiring mistakes between layers), and workspaces that hold two
- * forward passes at once. */
+ * test catches wiring mistakes between layers), the input-only backward,
+ * the same bits with 1 and 2 threads, and workspaces that hold two forward
+ * passes at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "nn/gemm.h"
 #include "nn/mlp.h"
 
 #define NB 6
@@ -47,6 +49,13 @@ static double grad_check(ope_nn_act act, int layernorm, double *worst_out) {
   ope_mlp_zero_grad(m);
   loss(m, ws, x, R);
   ope_mlp_backward(m, ws, R, dx);
+  // the input-only backward: the same din, parameter gradients untouched
+  float dx2[NB * 5] = {0}, *g_keep = malloc(m->n_params * sizeof(float));
+  memcpy(g_keep, m->grads, m->n_params * sizeof(float));
+  ope_mlp_backward_input(m, ws, R, dx2);
+  assert_memory_equal(dx, dx2, sizeof dx);
+  assert_memory_equal(g_keep, m->grads, m->n_params * sizeof(float));
+  free(g_keep);
   const float h = 1e-3f;
   size_t bad = 0, total = 0;
   double worst = 0;
@@ -83,6 +92,48 @@ static void test_mlp_backward(void **state) {
       if (act == OPE_ACT_RELU) assert_true(frac < 0.01);
       else assert_true(frac == 0);
     }
+}
+
+/* Forward, backward and input-only backward of a network wide enough for
+ * the backward to run on two threads: the same bits as on one. */
+static void test_mlp_threads(void **state) {
+  (void)state;
+  enum { IN = 9, W = 96, OUT = 2, B = 40 };
+  ope_mlp_config cfg;
+  ope_mlp_config_make(&cfg, IN, 2, W, OUT, OPE_ACT_RELU);
+  float x[B * IN], R[B * OUT], dx[2][B * IN], dxi[2][B * IN], out[2][B * OUT];
+  float *grads[2];
+  for (int t = 0; t < 2; t++) {
+    ope_gemm_set_threads(t + 1);
+    ope_mlp *m = NULL;
+    ope_mlp_ws *ws = NULL;
+    assert_int_equal(ope_mlp_new(&cfg, &m, NULL), OPE_OK);
+    assert_int_equal(ope_mlp_ws_new(m, B, &ws, NULL), OPE_OK);
+    ope_rng rng;
+    ope_rng_seed(&rng, 5, 0);
+    ope_mlp_init(m, OPE_INIT_HE, &rng);
+    for (int i = 0; i < B * IN; i++) x[i] = (float)ope_rng_normal(&rng);
+    for (int i = 0; i < B * OUT; i++) R[i] = (float)ope_rng_normal(&rng);
+    memset(dx[t], 0, sizeof dx[t]);
+    memset(dxi[t], 0, sizeof dxi[t]);
+    memcpy(out[t], ope_mlp_forward(m, ws, x, B), sizeof out[t]);
+    ope_mlp_backward(m, ws, R, dx[t]);
+    ope_mlp_backward_input(m, ws, R, dxi[t]);
+    grads[t] = malloc(m->n_params * sizeof(float));
+    memcpy(grads[t], m->grads, m->n_params * sizeof(float));
+    if (t == 1) {
+      assert_memory_equal(grads[0], grads[1], m->n_params * sizeof(float));
+      assert_memory_equal(dx[0], dx[1], sizeof dx[0]);
+      assert_memory_equal(dxi[0], dxi[1], sizeof dx[0]);
+      assert_memory_equal(dx[0], dxi[0], sizeof dx[0]);
+      assert_memory_equal(out[0], out[1], sizeof out[0]);
+    }
+    ope_mlp_ws_free(ws);
+    ope_mlp_free(m);
+  }
+  ope_gemm_set_threads(1);
+  free(grads[0]);
+  free(grads[1]);
 }
 
 static void test_mlp_two_workspaces_and_limits(void **state) {
@@ -148,6 +199,7 @@ static void test_orthogonal_init(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_mlp_backward),
+    cmocka_unit_test(test_mlp_threads),
     cmocka_unit_test(test_mlp_two_workspaces_and_limits),
     cmocka_unit_test(test_orthogonal_init),
   };

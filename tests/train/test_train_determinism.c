@@ -1,9 +1,9 @@
 /* Every algorithm, on a small discrete and a small continuous simulated
- * dataset: the same seed gives byte-identical checkpoints, another seed
- * different ones; every checkpoint loads back as a policy that answers
- * queries (probabilities summing to one, positive densities, a kernel
- * bandwidth for deterministic policies), also through the store and the
- * policy resolver. Tiny networks and few steps keep it fast. */
+ * dataset: the same seed gives byte-identical checkpoints with 1 and 2
+ * threads, another seed different ones; every checkpoint loads back as a
+ * policy that answers queries (probabilities summing to one, positive
+ * densities, a kernel bandwidth for deterministic policies), also through
+ * the store and the policy resolver. Tiny networks and few steps keep it fast. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,7 +105,9 @@ static void run_algo(const ope_train_algo *a, const ope_dataset *ds) {
   size_t l1, l2, l3;
   char *s1, *s2, *s3;
   uint8_t *b1 = train(a, ds, 7, 12, &l1, &s1);
+  ope_gemm_set_threads(2); /* the same bytes for any thread count */
   uint8_t *b2 = train(a, ds, 7, 12, &l2, &s2);
+  ope_gemm_set_threads(1);
   uint8_t *b3 = train(a, ds, 8, 12, &l3, &s3);
   printf("%s (%s): %zu bytes\n", a->name,
          ds->action_kind == OPE_ACTION_DISCRETE ? "discrete" : "continuous", l1);
