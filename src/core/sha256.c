@@ -1,9 +1,18 @@
-/* SHA-256 per FIPS 180-4, section 6.2 (sha256.h). */
+/* SHA-256 per FIPS 180-4, section 6.2 (sha256.h): a portable block
+ * function, and on x86-64 CPUs with the SHA extensions one that uses them
+ * (about 5x faster; the same digest), chosen once at run time. */
 #include "core/sha256.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define OPE_SHA256_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 static const uint32_t K[64] = {
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -40,6 +49,85 @@ static void block(ope_sha256 *c, const uint8_t *p) {
   c->h[4] += e; c->h[5] += f; c->h[6] += g; c->h[7] += h;
 }
 
+#ifdef OPE_SHA256_X86
+/* n blocks with the SHA-NI instructions. The state lives in two registers as
+ * the instructions want it: ABEF and CDGH (A in the highest lane). Each
+ * sha256rnds2 does two rounds and returns the new ABEF; the old ABEF is then
+ * the new CDGH, so the two registers swap roles every call. Message words
+ * 16..63 come four at a time from the previous sixteen (FIPS 180-4, 6.2.2
+ * step 1): msg1 adds sigma0, the shifted middle group adds W[t-7], msg2 adds
+ * sigma1 of the group before. */
+__attribute__((target("sha,ssse3,sse4.1")))
+static void blocks_shani(uint32_t h[8], const uint8_t *p, size_t n) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  __m128i abcd = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)h), 0xB1);
+  __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(h + 4)), 0x1B);
+  __m128i abef = _mm_alignr_epi8(abcd, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, abcd, 0xF0);
+  for (; n > 0; n--, p += 64) {
+    __m128i abef0 = abef, cdgh0 = cdgh, m[4];
+    for (int g = 0; g < 16; g++) {
+      if (g < 4) {
+        m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), bswap);
+      } else {
+        __m128i prev = m[(g + 3) & 3];
+        __m128i t = _mm_sha256msg1_epu32(m[g & 3], m[(g + 1) & 3]);
+        t = _mm_add_epi32(t, _mm_alignr_epi8(prev, m[(g + 2) & 3], 4));
+        m[g & 3] = _mm_sha256msg2_epu32(t, prev);
+      }
+      __m128i wk = _mm_add_epi32(m[g & 3], _mm_loadu_si128((const __m128i *)(K + 4 * g)));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef0);
+    cdgh = _mm_add_epi32(cdgh, cdgh0);
+  }
+  __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128((__m128i *)h, _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128((__m128i *)(h + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+
+/* CPUID: SHA (leaf 7, EBX bit 29), SSSE3 and SSE4.1 (leaf 1, ECX bits 9, 19). */
+static int cpu_has_shani(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19))) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  return (b >> 29) & 1;
+}
+#endif
+
+/* -1: not decided yet; 0: portable; 1: SHA-NI. */
+static atomic_int use_shani = -1;
+
+void ope_sha256_set_portable(int portable) {
+#ifdef OPE_SHA256_X86
+  atomic_store(&use_shani, portable ? 0 : cpu_has_shani());
+#else
+  (void)portable;
+  atomic_store(&use_shani, 0);
+#endif
+}
+
+int ope_sha256_accelerated(void) {
+  int u = atomic_load(&use_shani);
+  if (u < 0) {
+    ope_sha256_set_portable(0);
+    u = atomic_load(&use_shani);
+  }
+  return u;
+}
+
+static void blocks(ope_sha256 *c, const uint8_t *p, size_t n) {
+#ifdef OPE_SHA256_X86
+  if (ope_sha256_accelerated()) {
+    blocks_shani(c->h, p, n);
+    return;
+  }
+#endif
+  for (; n > 0; n--, p += 64) block(c, p);
+}
+
 void ope_sha256_init(ope_sha256 *c) {
   static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -58,10 +146,12 @@ void ope_sha256_update(ope_sha256 *c, const void *data, size_t n) {
     p += k;
     n -= k;
     if (c->fill < 64) return;
-    block(c, c->buf);
+    blocks(c, c->buf, 1);
     c->fill = 0;
   }
-  for (; n >= 64; p += 64, n -= 64) block(c, p);
+  blocks(c, p, n / 64);
+  p += n / 64 * 64;
+  n %= 64;
   memcpy(c->buf, p, n);
   c->fill = n;
 }

@@ -20,6 +20,12 @@ void ope_sha256_update(ope_sha256 *c, const void *data, size_t n);
 /* Finish and write 64 lowercase hex digits and a NUL into hex[65]. */
 void ope_sha256_hex(ope_sha256 *c, char hex[65]);
 
+/* Whether the CPU's SHA instructions are used (decided at the first hash).
+ * ope_sha256_set_portable(1) forces the portable code, (0) restores the
+ * choice by CPU; for tests and benchmarks. The digest is the same. */
+int ope_sha256_accelerated(void);
+void ope_sha256_set_portable(int portable);
+
 /* Hash a whole file; OPE_ENOINPUT/OPE_EIO on failure. */
 ope_status ope_sha256_file(const char *path, char hex[65], ope_error *err);
 
