@@ -25,6 +25,7 @@
 #include "estimators/weights.h"
 #include "fqe/fqe.h"
 #include "sim/sim.h"
+#include "bench_machine.h"
 
 enum { N_EP = 10000, H = 100, REPS = 3 };
 
@@ -53,6 +54,7 @@ static double point(const ope_estimator *est, const ope_est_input *in) {
 }
 
 int main(int argc, char **argv) {
+  bench_print_machine();
   ope_error err = {0};
   ope_dataset *ds = NULL;
   ope_policy *pi = NULL;

@@ -23,6 +23,7 @@
 #include "core/rng.h"
 #include "nn/gemm.h"
 #include "train/dt.h"
+#include "bench_machine.h"
 
 enum { N_EP = 100, H = 1000, D = 17, M = 6, WARM = 3 };
 
@@ -75,6 +76,7 @@ static double run(const ope_dataset *ds, int threads, int steps,
 }
 
 int main(int argc, char **argv) {
+  bench_print_machine();
   const char *py = argc > 1 && argv[1][0] ? argv[1] : NULL;
   int steps = argc > 2 ? atoi(argv[2]) : 30;
   if (steps < 1) steps = 30;

@@ -31,6 +31,7 @@
 #include "estimators/ci.h"
 #include "nn/gemm.h"
 #include "store/store.h"
+#include "bench_machine.h"
 
 enum { N_EP = 10000, H = 100, A = 4, B = 2000 };
 
@@ -175,6 +176,7 @@ static double run_child(char *const argv[], const char *out, long *rss_kb, doubl
 }
 
 int main(int argc, char **argv) {
+  bench_print_machine();
   if (argc < 3) {
     fprintf(stderr, "usage: bench_eval OPE_BINARY BENCH_EVAL_PY [DIR]\n");
     return 64;
@@ -188,7 +190,6 @@ int main(int argc, char **argv) {
   double raw_mb = (double)ds->n_steps * (sizeof(double) * 3 + sizeof(int32_t) + 1) / 1e6;
   printf("dataset: %d episodes x %d steps, %d actions; raw size %.1f MB "
          "(obs, action, reward, terminal, pscore)\n", N_EP, H, A, raw_mb);
-  printf("machine: 2 cores shared with other builds (figures taken under load)\n\n");
 
   ope_gemm_set_threads(1); /* the bootstrap runs its own threads */
   double v[12], best1 = INFINITY, best2 = INFINITY, cpu1 = INFINITY, cpu2 = INFINITY, c;

@@ -31,6 +31,7 @@
 #include "core/rng.h"
 #include "fqe/fqe_neural.h"
 #include "nn/gemm.h"
+#include "bench_machine.h"
 
 enum { N_EP = 100, H = 1000, ITERS = 5, STEPS = 200 };
 
@@ -154,6 +155,7 @@ static double run(int cont, int threads, int reps, double *whole, double *cpu) {
 }
 
 int main(int argc, char **argv) {
+  bench_print_machine();
   setvbuf(stdout, NULL, _IOLBF, 0); /* figures show up as they come */
   const char *py = argc > 1 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
   int reps = argc > 2 ? atoi(argv[2]) : 3;
@@ -187,8 +189,7 @@ int main(int argc, char **argv) {
     }
     if (p) pclose(p);
   }
-  printf("neural FQE gradient steps/s, 2x256 ReLU, batch 256, best of %d "
-         "(machine shared, figures under load)\n", reps);
+  printf("neural FQE gradient steps/s, 2x256 ReLU, batch 256, best of %d\n", reps);
   for (int cont = 0; cont < 2; cont++) {
     double best_py = fmax(py_w[cont][1], py_w[cont][2]);
     printf("%s\n", names[cont]);

@@ -22,6 +22,7 @@
 #include "core/rng.h"
 #include "nn/gemm.h"
 #include "train/train.h"
+#include "bench_machine.h"
 
 #define OBS 17
 #define ACT 6
@@ -77,6 +78,7 @@ static void rate(const ope_dataset *ds, const char *algo, int threads, int steps
 }
 
 int main(int argc, char **argv) {
+  bench_print_machine();
   setvbuf(stdout, NULL, _IOLBF, 0); /* figures show up as they come */
   const char *py = argc > 1 && strcmp(argv[1], "-") != 0 ? argv[1] : NULL;
   int steps = argc > 2 ? atoi(argv[2]) : 500;
@@ -91,7 +93,7 @@ int main(int argc, char **argv) {
   double cw[2][2] = {{0}}, cc[2][2] = {{0}}, tw[2][2] = {{0}}, tc[2][2] = {{0}};
   int have_torch = 0;
   printf("trainer updates/s (obs %d, action %d, 2x256, batch 256, best of %d x %d "
-         "steps; machine shared, figures under load)\n", OBS, ACT, reps, steps);
+         "steps)\n", OBS, ACT, reps, steps);
   for (int k = 0; k < 2; k++)
     for (int th = 1; th <= 2; th++) {
       if (only && strcmp(only, algos[k]) != 0) continue;
