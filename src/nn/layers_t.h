@@ -30,16 +30,22 @@ void OPE_NN(gelu_backward)(OPE_R *din, const OPE_R *dout, const OPE_R *in,
 
 /* Layer normalization over each row (Ba, Kiros & Hinton 2016, eq. 4):
  * out = (in - mean) / sqrt(var + eps) * gamma + beta, var biased.
- * in, out (B,C); gamma, beta (C); mean, rstd (B) saved for the backward. */
+ * in, out (B,C); gamma, beta (C); mean, rstd (B) saved for the backward.
+ * Row sums run in eight interleaved partial sums (a fixed order) so the
+ * loops vectorize. out and din must not overlap the other arrays. */
 #define OPE_NN_LAYERNORM_EPS 1e-5
-void OPE_NN(layernorm_forward)(OPE_R *out, OPE_R *mean, OPE_R *rstd,
-                               const OPE_R *in, const OPE_R *gamma,
-                               const OPE_R *beta, int B, int C);
+void OPE_NN(layernorm_forward)(OPE_R *restrict out, OPE_R *mean, OPE_R *rstd,
+                               const OPE_R *restrict in,
+                               const OPE_R *restrict gamma,
+                               const OPE_R *restrict beta, int B, int C);
 /* din (B,C) += ..., dgamma, dbeta (C) += ... */
-void OPE_NN(layernorm_backward)(OPE_R *din, OPE_R *dgamma, OPE_R *dbeta,
-                                const OPE_R *dout, const OPE_R *in,
-                                const OPE_R *gamma, const OPE_R *mean,
-                                const OPE_R *rstd, int B, int C);
+void OPE_NN(layernorm_backward)(OPE_R *restrict din, OPE_R *restrict dgamma,
+                                OPE_R *restrict dbeta,
+                                const OPE_R *restrict dout,
+                                const OPE_R *restrict in,
+                                const OPE_R *restrict gamma,
+                                const OPE_R *mean, const OPE_R *rstd, int B,
+                                int C);
 
 /* Softmax and log-softmax over each row, max-shifted for stability.
  * in, out (B,C). The backwards take the forward OUTPUT. */

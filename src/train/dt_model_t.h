@@ -30,20 +30,3 @@ const OPE_R *OPE_DT(forward)(const ope_dt_layout *L, const OPE_R *params,
 void OPE_DT(backward)(const ope_dt_layout *L, const OPE_R *params,
                       OPE_R *grads, OPE_DT(ws) *ws, const OPE_R *dy);
 
-/* Layer normalization (Ba et al. 2016, eq. 4) over rows of width C, the
- * same contract as ope_nn_layernorm_forward / _backward (nn/layers.h: the
- * backward ADDS into din, dgamma, dbeta), with the row sums taken in eight
- * interleaved lanes so the loops vectorize; results differ from the nn
- * kernels by round-off only. out, in (B,C); mean, rstd (B); gamma, beta
- * (C). out and din must not overlap the other arrays. */
-void OPE_DT(layernorm_forward)(OPE_R *restrict out, OPE_R *mean, OPE_R *rstd,
-                               const OPE_R *restrict in,
-                               const OPE_R *restrict gamma,
-                               const OPE_R *restrict beta, int B, int C);
-void OPE_DT(layernorm_backward)(OPE_R *restrict din, OPE_R *restrict dgamma,
-                                OPE_R *restrict dbeta,
-                                const OPE_R *restrict dout,
-                                const OPE_R *restrict in,
-                                const OPE_R *restrict gamma,
-                                const OPE_R *mean, const OPE_R *rstd, int B,
-                                int C);

@@ -1,9 +1,9 @@
 /* The Decision Transformer network's backward against central finite
  * differences in double precision, with and without dropout (the masks are
  * redrawn from the same seed at every evaluation, so they are fixed), its
- * causality, and the float passes against the double ones. The model's own
- * layer-norm kernels (summed in lanes) are checked on their own against
- * finite differences and against the plain nn/layers.h kernels, on a width
+ * causality, and the float passes against the double ones. The layer-norm
+ * kernels it uses (nn/layers.h, summed in lanes) are checked on their own
+ * against finite differences and against the plain formula, on a width
  * that is not a multiple of the lane count.
  *
  * L = sum(R * y) with fixed random R; every parameter is perturbed by
@@ -192,9 +192,33 @@ enum { LR = 3, LC = 13 };
 static double ln_loss(const double *x, const double *g, const double *b,
                       const double *rl) {
   double y[LR * LC], mu[LR], rs[LR], s = 0;
-  ope_dt_layernorm_forward_d(y, mu, rs, x, g, b, LR, LC);
+  ope_nn_layernorm_forward_d(y, mu, rs, x, g, b, LR, LC);
   for (int i = 0; i < LR * LC; i++) s += rl[i] * y[i];
   return s;
+}
+
+/* The textbook layer norm, one running sum per row: the reference for the
+ * kernels' interleaved sums. */
+static void ln_plain(double *y, double *dx, double *dg, double *db, const double *x,
+                     const double *g, const double *b, const double *dy) {
+  for (int i = 0; i < LR; i++) {
+    const double *xi = x + i * LC;
+    double mu = 0, var = 0, mg = 0, mgx = 0;
+    for (int j = 0; j < LC; j++) mu += xi[j];
+    mu /= LC;
+    for (int j = 0; j < LC; j++) var += (xi[j] - mu) * (xi[j] - mu);
+    double r = 1 / sqrt(var / LC + OPE_NN_LAYERNORM_EPS);
+    for (int j = 0; j < LC; j++) {
+      double xh = (xi[j] - mu) * r;
+      y[i * LC + j] = xh * g[j] + b[j];
+      mg += dy[i * LC + j] * g[j] / LC;
+      mgx += dy[i * LC + j] * g[j] * xh / LC;
+      dg[j] += dy[i * LC + j] * xh;
+      db[j] += dy[i * LC + j];
+    }
+    for (int j = 0; j < LC; j++)
+      dx[i * LC + j] += r * (dy[i * LC + j] * g[j] - mg - (xi[j] - mu) * r * mgx);
+  }
 }
 
 static void test_layernorm(void **state) {
@@ -211,13 +235,12 @@ static void test_layernorm(void **state) {
     b[j] = 0.3 * ope_rng_normal(&rng);
   }
   // forward and backward against the plain kernels
-  double y[LR * LC], mu[LR], rs[LR], y0[LR * LC], mu0[LR], rs0[LR];
+  double y[LR * LC], mu[LR], rs[LR], y0[LR * LC];
   double dx[LR * LC] = {0}, dg[LC] = {0}, db[LC] = {0};
   double dx0[LR * LC] = {0}, dg0[LC] = {0}, db0[LC] = {0};
-  ope_dt_layernorm_forward_d(y, mu, rs, x, g, b, LR, LC);
-  ope_nn_layernorm_forward_d(y0, mu0, rs0, x, g, b, LR, LC);
-  ope_dt_layernorm_backward_d(dx, dg, db, rl, x, g, mu, rs, LR, LC);
-  ope_nn_layernorm_backward_d(dx0, dg0, db0, rl, x, g, mu0, rs0, LR, LC);
+  ope_nn_layernorm_forward_d(y, mu, rs, x, g, b, LR, LC);
+  ope_nn_layernorm_backward_d(dx, dg, db, rl, x, g, mu, rs, LR, LC);
+  ln_plain(y0, dx0, dg0, db0, x, g, b, rl);
   double worst = 0;
   for (int i = 0; i < LR * LC; i++)
     worst = fmax(worst, fmax(fabs(y[i] - y0[i]), fabs(dx[i] - dx0[i])));
@@ -244,12 +267,12 @@ static void test_layernorm(void **state) {
   float dxf[LR * LC] = {0}, dgf[LC] = {0}, dbf[LC] = {0};
   for (int i = 0; i < LR * LC; i++) xf[i] = (float)x[i], rf[i] = (float)rl[i];
   for (int j = 0; j < LC; j++) gf[j] = (float)g[j], bf[j] = (float)b[j];
-  ope_dt_layernorm_forward_f(yf, muf, rsf, xf, gf, bf, LR, LC);
-  ope_dt_layernorm_backward_f(dxf, dgf, dbf, rf, xf, gf, muf, rsf, LR, LC);
+  ope_nn_layernorm_forward_f(yf, muf, rsf, xf, gf, bf, LR, LC);
+  ope_nn_layernorm_backward_f(dxf, dgf, dbf, rf, xf, gf, muf, rsf, LR, LC);
   double wf = 0;
   for (int i = 0; i < LR * LC; i++)
     wf = fmax(wf, fmax(fabs(yf[i] - y[i]), fabs(dxf[i] - dx[i])));
-  printf("  layer norm: vs plain kernels %.3g, finite differences %.3g, "
+  printf("  layer norm: vs the plain formula %.3g, finite differences %.3g, "
          "float %.3g\n", worst, fd, wf);
   assert_true(worst < 1e-12);
   assert_true(fd < 1e-6);
