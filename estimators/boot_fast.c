@@ -4,11 +4,11 @@
 #include "estimators/boot_fast.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "estimators/boot_draws.h"
 #include "nn/gemm.h"
 
@@ -276,8 +276,7 @@ ope_status ope_boot_fast_replicates(const ope_ci_config *cfg,
   unsigned char *conv = calloc(n_est ? n_est : 1, 1);
   float *xc = NULL;
   fast_job *jobs = calloc((size_t)T, sizeof *jobs);
-  pthread_t *tids = calloc((size_t)T, sizeof *tids);
-  if (!src || !off || !conv || !jobs || !tids) {
+  if (!src || !off || !conv || !jobs) {
     st = ope_error_nomem(err);
     goto done;
   }
@@ -306,20 +305,9 @@ ope_status ope_boot_fast_replicates(const ope_ci_config *cfg,
     src[n_src++] = (fast_src){stats[e].xf, stats[e].xf ? NULL : stats[e].x, stats[e].k, kt};
     kt += stats[e].k;
   }
-  for (int t = 0; t < T; t++) {
+  for (int t = 0; t < T; t++)
     jobs[t] = (fast_job){cfg, est, stats, src, off, n_est, n, n_src, kt, t, T, rep, 0};
-    if (t > 0 && pthread_create(&tids[t], NULL, fast_worker, &jobs[t]) != 0)
-      jobs[t].failed = 2;
-  }
-  fast_worker(&jobs[0]);
-  for (int t = 1; t < T; t++) {
-    if (jobs[t].failed == 2) {
-      jobs[t].failed = 0;
-      fast_worker(&jobs[t]);
-    } else {
-      pthread_join(tids[t], NULL);
-    }
-  }
+  ope_parallel_run(fast_worker, jobs, sizeof *jobs, T);
   for (int t = 0; t < T; t++)
     if (jobs[t].failed) st = ope_error_nomem(err);
 done:
@@ -328,6 +316,5 @@ done:
   free(conv);
   free(xc);
   free(jobs);
-  free(tids);
   return st;
 }

@@ -16,11 +16,11 @@
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "estimators/boot_draws.h"
 #include "estimators/boot_fast.h"
 #include "nn/gemm.h"
@@ -245,31 +245,18 @@ static ope_status bootstrap(const ope_ci_config *cfg,
   double *rep = rep_out ? rep_out : malloc(B * n_est * sizeof(double));
   double *sorted = malloc((B ? B : 1) * sizeof(double));
   boot_job *jobs = calloc((size_t)T, sizeof *jobs);
-  pthread_t *tids = calloc((size_t)T, sizeof *tids);
   /* each fast-path worker runs its products on one BLAS thread */
   int blas_threads = fast ? ope_gemm_threads() : 1;
   if (blas_threads != 1) ope_gemm_set_threads(1);
-  if (rep == NULL || sorted == NULL || jobs == NULL || tids == NULL) {
+  if (rep == NULL || sorted == NULL || jobs == NULL) {
     st = ope_error_nomem(err);
     goto done;
   }
   if (fast && (st = ope_boot_fast_replicates(cfg, est, stats, n_est, T, rep, err)) != OPE_OK)
     goto done;
-  for (int t = 0; t < T && !fast; t++) {
+  for (int t = 0; t < T && !fast; t++)
     jobs[t] = (boot_job){cfg, est, stats, n_est, n, kmax, t, T, rep, 0};
-    /* A thread that cannot start runs here afterwards (failed = 2). */
-    if (t > 0 && pthread_create(&tids[t], NULL, boot_worker, &jobs[t]) != 0)
-      jobs[t].failed = 2;
-  }
-  if (!fast) boot_worker(&jobs[0]);
-  for (int t = 1; t < T && !fast; t++) {
-    if (jobs[t].failed == 2) {
-      jobs[t].failed = 0;
-      boot_worker(&jobs[t]);
-    } else {
-      pthread_join(tids[t], NULL);
-    }
-  }
+  if (!fast) ope_parallel_run(boot_worker, jobs, sizeof *jobs, T);
   for (int t = 0; t < T && !fast; t++)
     if (jobs[t].failed) {
       st = ope_error_nomem(err);
@@ -305,7 +292,6 @@ done:
   if (rep != rep_out) free(rep);
   free(sorted);
   free(jobs);
-  free(tids);
   return st;
 }
 

@@ -7,10 +7,10 @@
 #include "sim/sim.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "sim/regime.h"
 
 /* A policy's action distribution at every state of a tabular environment,
@@ -185,20 +185,12 @@ ope_status ope_sim_truth_rollout_each(const char *env_spec,
     st = ope_error_nomem(err);
     goto done;
   }
-  pthread_t tid[MAX_THREADS];
-  int created[MAX_THREADS] = {0};
-  for (int k = 0; k < threads; k++) {
+  for (int k = 0; k < threads; k++)
     jobs[k] = (job){.env = env, .p = per_thread[k], .gamma = gamma, .horizon = horizon,
                     .seed = seed, .returns = returns,
                     .first = episodes * (size_t)k / (size_t)threads,
                     .last = episodes * (size_t)(k + 1) / (size_t)threads};
-    if (k > 0) created[k] = pthread_create(&tid[k], NULL, run_job, &jobs[k]) == 0;
-  }
-  run_job(&jobs[0]);
-  for (int k = 1; k < threads; k++) {
-    if (created[k]) pthread_join(tid[k], NULL);
-    else run_job(&jobs[k]); /* no thread: do its share here */
-  }
+  ope_parallel_run(run_job, jobs, sizeof *jobs, threads);
   for (int k = 0; k < threads; k++)
     if (jobs[k].st != OPE_OK) {
       st = jobs[k].st;

@@ -19,11 +19,11 @@
 #include "train/dt.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "data/numfmt.h"
 #include "nn/gemm.h"
 #include "nn/mlp.h"
@@ -425,20 +425,9 @@ static void *reduce_part(void *arg) {
 /* Run fn's nt parts, part 0 on the calling thread, and wait for them; a
  * part whose thread cannot be started runs on the calling thread. */
 static void run_parts(ope_dt *m, int nt, void *(*fn)(void *)) {
-  pthread_t tid[SHARDS];
   shard_job job[SHARDS];
-  int started[SHARDS] = {0};
-  for (int j = 0; j < nt; j++) {
-    job[j] = (shard_job){m, j, nt};
-    if (j > 0) started[j] = pthread_create(&tid[j], NULL, fn, &job[j]) == 0;
-  }
-  fn(&job[0]);
-  for (int j = 1; j < nt; j++) {
-    if (started[j])
-      pthread_join(tid[j], NULL);
-    else
-      fn(&job[j]);
-  }
+  for (int j = 0; j < nt; j++) job[j] = (shard_job){m, j, nt};
+  ope_parallel_run(fn, job, sizeof *job, nt);
 }
 
 ope_status ope_dt_step(ope_dt *m, double *loss, ope_error *err) {
