@@ -490,13 +490,55 @@ static int auto_iterations(const ope_dataset *ds, double g) {
   return k > OPE_FQE_NEURAL_AUTO_MAX ? OPE_FQE_NEURAL_AUTO_MAX : (int)k;
 }
 
-/* Episodes in a seeded random order; the first n_hold are held out. */
-static size_t *split_episodes(const ope_dataset *ds, uint64_t seed,
-                              size_t *n_hold) {
-  size_t n = ds->n_episodes;
-  size_t *ord = malloc((n ? n : 1) * sizeof(size_t));
-  if (ord == NULL) return NULL;
-  for (size_t i = 0; i < n; i++) ord[i] = i;
+/* Episode i's copy group: the smallest index with the same label. An
+ * episode resample (ope_dataset_subset) repeats episodes with their labels,
+ * and labels are unique in a logged dataset, so equal labels mean copies of
+ * one logged episode; unlabeled episodes are their own group. grp[i] <= i. */
+static const ope_dataset *label_ds; /* qsort has no context argument */
+
+static int cmp_label(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  int c = strcmp(label_ds->ep_label[x], label_ds->ep_label[y]);
+  return c ? c : (x > y) - (x < y);
+}
+
+static int copy_groups(const ope_dataset *ds, size_t *grp, size_t *n_groups) {
+  size_t n = ds->n_episodes, k = 0;
+  for (size_t i = 0; i < n; i++) grp[i] = i;
+  *n_groups = n;
+  if (ds->ep_label == NULL) return 0;
+  size_t *by = malloc((n ? n : 1) * sizeof *by);
+  if (by == NULL) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (ds->ep_label[i]) by[k++] = i;
+  label_ds = ds;
+  qsort(by, k, sizeof *by, cmp_label);
+  for (size_t j = 1; j < k; j++)
+    if (strcmp(ds->ep_label[by[j]], ds->ep_label[by[j - 1]]) == 0) {
+      grp[by[j]] = grp[by[j - 1]];
+      (*n_groups)--;
+    }
+  free(by);
+  return 0;
+}
+
+/* The held-out split (fqe_neural.h); HOLDOUT_FRACTION of the episodes. */
+size_t *ope_fqe_neural_split(const ope_dataset *ds, uint64_t seed,
+                             size_t *n_hold) {
+  size_t n = ds->n_episodes, n_groups, sz = n ? n : 1;
+  size_t *ord = malloc(sz * sizeof *ord), *grp = malloc(sz * sizeof *grp);
+  size_t *out = malloc(sz * sizeof *out), *gsize = calloc(sz, sizeof *gsize);
+  uint8_t *held = calloc(sz, 1);
+  *n_hold = 0;
+  if (!ord || !grp || !out || !gsize || !held || copy_groups(ds, grp, &n_groups)) {
+    free(out);
+    out = NULL;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ord[i] = i;
+    gsize[grp[i]]++;
+  }
   ope_rng rng;
   ope_rng_seed(&rng, seed, STREAM_SPLIT);
   for (size_t i = n; i > 1; i--) { /* Fisher-Yates */
@@ -505,12 +547,26 @@ static size_t *split_episodes(const ope_dataset *ds, uint64_t seed,
     ord[i - 1] = ord[j];
     ord[j] = t;
   }
-  *n_hold = 0;
-  if (n >= HOLDOUT_MIN_EPISODES) {
-    *n_hold = (size_t)floor(HOLDOUT_FRACTION * (double)n + 0.5);
-    if (*n_hold < 1) *n_hold = 1;
+  if (n_groups >= HOLDOUT_MIN_EPISODES) {
+    size_t want = (size_t)floor(HOLDOUT_FRACTION * (double)n + 0.5);
+    if (want < 1) want = 1;
+    for (size_t k = 0; k < n && *n_hold < want; k++) {
+      size_t g = grp[ord[k]];
+      if (!held[g]) *n_hold += gsize[g];
+      held[g] = 1;
+    }
   }
-  return ord;
+  size_t h = 0, r = *n_hold; /* stable partition of the shuffled order */
+  for (size_t k = 0; k < n; k++) {
+    size_t e = ord[k];
+    out[held[grp[e]] ? h++ : r++] = e;
+  }
+done:
+  free(ord);
+  free(grp);
+  free(gsize);
+  free(held);
+  return out;
 }
 
 ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
@@ -538,7 +594,7 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
   if ((st = walk_policy(M, ds, pi, scores, STREAM_FIT_SAMPLES, &w, err)) != OPE_OK)
     goto done;
   size_t n_hold;
-  if ((order = split_episodes(ds, cfg->seed, &n_hold)) == NULL) {
+  if ((order = ope_fqe_neural_split(ds, cfg->seed, &n_hold)) == NULL) {
     st = ope_error_nomem(err);
     goto done;
   }

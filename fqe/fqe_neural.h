@@ -51,8 +51,9 @@
  * asked at that state after walking the episode's history) and gives no
  * target otherwise (ope_dataset_next).
  *
- * Early stopping: when the dataset has at least 10 episodes, 10% of them
- * (at least one, chosen with the seed) are held out. After each iteration
+ * Early stopping: when the dataset has at least 10 distinct episodes, 10%
+ * of them (at least one, chosen with the seed) are held out
+ * (ope_fqe_neural_split). After each iteration
  * k >= k_min the held-out Bellman residual of the online network,
  *   mean (Q(s,a) - r - g (1 - terminal) V_Q(s'))^2,
  * is measured (at most OPE_FQE_NEURAL_HOLDOUT_MAX transitions; fresh
@@ -104,6 +105,15 @@ ope_status ope_fqe_neural_predict(const ope_fqe_neural *m,
                                   const ope_dataset *ds, const ope_policy *pi,
                                   const ope_policy_scores *scores,
                                   ope_qfit *out, ope_error *err);
+
+/* The held-out split: ds's episode indices in a random order drawn from
+ * seed, the *n_hold held-out ones first. Episodes with equal labels are
+ * copies of one logged episode (an episode resample repeats episodes with
+ * their labels; labels are unique in a log) and fall on the same side, so
+ * that a refit on a resample never holds out what it trains on. No
+ * holdout (*n_hold = 0) below 10 distinct episodes. NULL: out of memory. */
+size_t *ope_fqe_neural_split(const ope_dataset *ds, uint64_t seed,
+                             size_t *n_hold);
 
 const ope_fqe_neural_stats *ope_fqe_neural_get_stats(const ope_fqe_neural *m);
 

@@ -1,14 +1,14 @@
 #!/bin/sh
 # A bounded libFuzzer run, as a test: run_fuzz.sh FUZZER SEED_DIR [MAX_LEN].
 # The seed corpus (which holds every input that once crashed) is replayed
-# first, then the fuzzer mutates for OPE_FUZZ_SECONDS (default 30) into a
+# first, then the fuzzer mutates for OPE_FUZZ_SECONDS (default 60) into a
 # scratch corpus, so the source tree is never written. A crash leaves its
 # input in fuzz-artifacts/ under the build folder; the test then fails.
 set -u
 exe=$1
 seeds=$2
 max_len=${3:-65536}
-secs=${OPE_FUZZ_SECONDS:-30}
+secs=${OPE_FUZZ_SECONDS:-60}
 name=$(basename "$exe")
 work=$(mktemp -d "${TMPDIR:-/tmp}/ope-$name-XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT

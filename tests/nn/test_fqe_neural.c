@@ -263,8 +263,52 @@ static void test_bad_settings(void **state) {
   ope_dataset_free(ds);
 }
 
+/* The held-out split keeps every copy of a logged episode on one side: on
+ * unique episodes it holds out 10%; on a resample of them (repeated
+ * episodes carry their label), no label is both held out and trained on,
+ * and every episode appears exactly once in the order. */
+static void test_split_groups(void **state) {
+  (void)state;
+  ope_dataset *ds = chain_data(40, 3);
+  char lab[16];
+  for (size_t e = 0; e < 40; e++) {
+    snprintf(lab, sizeof lab, "ep%zu", e);
+    ds->ep_label[e] = strdup(lab);
+  }
+  size_t n_hold, *ord = ope_fqe_neural_split(ds, 5, &n_hold);
+  assert_non_null(ord);
+  assert_int_equal(n_hold, 4);
+  free(ord);
+
+  size_t pick[60];
+  ope_rng rng;
+  ope_rng_seed(&rng, 9, 0);
+  for (size_t k = 0; k < 60; k++) pick[k] = (size_t)ope_rng_below(&rng, 40);
+  ope_dataset *sub = ope_dataset_subset(ds, pick, 60, NULL);
+  assert_non_null(sub);
+  int repeats = 0; /* 60 draws of 40: many labels repeat */
+  for (size_t a = 0; a < 60; a++)
+    for (size_t b = a + 1; b < 60; b++) repeats += pick[a] == pick[b];
+  assert_true(repeats > 10);
+  for (uint64_t seed = 0; seed < 20; seed++) {
+    ord = ope_fqe_neural_split(sub, seed, &n_hold);
+    assert_non_null(ord);
+    assert_true(n_hold >= 6 && n_hold < 60);
+    int seen[60] = {0};
+    for (size_t k = 0; k < 60; k++) seen[ord[k]]++;
+    for (size_t k = 0; k < 60; k++) assert_int_equal(seen[k], 1);
+    for (size_t a = 0; a < n_hold; a++)
+      for (size_t b = n_hold; b < 60; b++)
+        assert_string_not_equal(sub->ep_label[ord[a]], sub->ep_label[ord[b]]);
+    free(ord);
+  }
+  ope_dataset_free(sub);
+  ope_dataset_free(ds);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_split_groups),
     cmocka_unit_test(test_chain),
     cmocka_unit_test(test_linear_quadratic),
     cmocka_unit_test(test_bad_settings),
