@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "estimators/ci.h"
 #include "nn/gemm.h"
 
@@ -555,48 +556,103 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* FQE's value refitted on B episode resamples (stream b of seed for
- * resample b, as in ci.h) into vals[0..*n_defined) (the defined ones).
- * With new_seeds, fit b also draws its own model seed from cfg->seed, so
- * the values vary with the fit's randomness as well as with the data. */
-static ope_status refit_values(const ope_dataset *ds, const ope_policy *pi,
-                               const ope_policy_scores *sc,
-                               const ope_fqe_config *cfg, int B, uint64_t seed,
-                               int new_seeds, double *vals, int *n_defined,
-                               ope_error *err) {
+/* One worker's share of refit_values: resamples b = first, first + stride,
+ * ... < B, each written to val[b] / def[b]; stops at its first failure
+ * (its index in *failed, its error in err). */
+typedef struct refit_job {
+  const ope_dataset *ds;
+  const ope_policy *pi;
+  const ope_policy_scores *sc;
+  const ope_fqe_config *cfg;
+  uint64_t seed;
+  int new_seeds, first, stride, B, failed;
+  double *val;
+  unsigned char *def;
+  ope_status st;
+  ope_error err;
+} refit_job;
+
+static void *refit_worker(void *arg) {
+  refit_job *j = arg;
+  const ope_dataset *ds = j->ds;
   const size_t n = ds->n_episodes;
   double *cnt = malloc(n * sizeof *cnt);
   size_t *eps = malloc(n * sizeof *eps);
-  ope_fqe_config fc = *cfg;
-  ope_status st = OPE_OK;
-  *n_defined = 0;
+  ope_fqe_config fc = *j->cfg;
   if (!cnt || !eps) {
-    st = ope_error_nomem(err);
-    goto done;
+    j->st = ope_error_nomem(&j->err);
+    j->failed = j->first;
   }
-  for (int b = 0; b < B && st == OPE_OK; b++) {
-    if (new_seeds) fc.seed = cfg->seed + (uint64_t)(b + 1) * 0x9e3779b97f4a7c15ull;
-    ope_ci_boot_counts(seed, (uint64_t)b, n, cnt);
+  for (int b = j->first; b < j->B && j->st == OPE_OK; b += j->stride) {
+    if (j->new_seeds) fc.seed = j->cfg->seed + (uint64_t)(b + 1) * 0x9e3779b97f4a7c15ull;
+    ope_ci_boot_counts(j->seed, (uint64_t)b, n, cnt);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
       for (double c = cnt[i]; c > 0; c -= 1.0) eps[m++] = i;
-    ope_dataset *sub = ope_dataset_subset(ds, eps, m, err);
     ope_policy_scores ss = {0};
     ope_qfit q = {0};
-    if (sub == NULL) {
-      st = err ? err->status : OPE_EINTERNAL;
-      break;
+    ope_dataset *sub = ope_dataset_subset(ds, eps, m, &j->err);
+    ope_status st = sub ? scores_subset(j->sc, ds, eps, m, &ss, &j->err) : j->err.status;
+    if (st == OPE_OK) st = ope_dr_fit_q(sub, j->pi, &ss, &fc, fc.crossfit, &q, &j->err);
+    if (st == OPE_OK && q.defined) {
+      j->val[b] = q.value;
+      j->def[b] = 1;
     }
-    st = scores_subset(sc, ds, eps, m, &ss, err);
-    if (st == OPE_OK) st = ope_dr_fit_q(sub, pi, &ss, &fc, fc.crossfit, &q, err);
-    if (st == OPE_OK && q.defined) vals[(*n_defined)++] = q.value;
+    if (st != OPE_OK) {
+      j->st = st;
+      j->failed = b;
+    }
     ope_qfit_clear(&q);
     ope_policy_scores_clear(&ss);
     ope_dataset_free(sub);
   }
-done:
   free(cnt);
   free(eps);
+  return NULL;
+}
+
+/* FQE's value refitted on B episode resamples (stream b of seed for
+ * resample b, as in ci.h) into vals[0..*n_defined) (the defined ones, in
+ * resample order). With new_seeds, fit b also draws its own model seed
+ * from cfg->seed, so the values vary with the fit's randomness as well as
+ * with the data. The fits run on up to `threads` threads, each fit on one
+ * BLAS thread (cfg->threads is overridden); nothing depends on how many. */
+static ope_status refit_values(const ope_dataset *ds, const ope_policy *pi,
+                               const ope_policy_scores *sc,
+                               const ope_fqe_config *cfg, int B, uint64_t seed,
+                               int new_seeds, int threads, double *vals,
+                               int *n_defined, ope_error *err) {
+  int T = threads < 1 ? 1 : threads > B ? B : threads;
+  refit_job *jobs = calloc((size_t)T, sizeof *jobs);
+  unsigned char *def = calloc((size_t)B, 1);
+  ope_fqe_config fc = *cfg;
+  ope_status st = OPE_OK;
+  *n_defined = 0;
+  if (!jobs || !def) {
+    st = ope_error_nomem(err);
+    goto done;
+  }
+  fc.threads = 1;
+  int before = ope_gemm_threads();
+  ope_gemm_set_threads(1);
+  for (int t = 0; t < T; t++)
+    jobs[t] = (refit_job){ds, pi, sc, &fc, seed, new_seeds, t, T, B, B, vals, def,
+                          OPE_OK, {0}};
+  ope_parallel_run(refit_worker, jobs, sizeof *jobs, T);
+  ope_gemm_set_threads(before);
+  int first = B; /* report the failure of the earliest resample */
+  for (int t = 0; t < T; t++)
+    if (jobs[t].st != OPE_OK && jobs[t].failed < first) {
+      first = jobs[t].failed;
+      st = jobs[t].st;
+      if (err) *err = jobs[t].err;
+    }
+  if (st != OPE_OK) goto done;
+  for (int b = 0; b < B; b++)
+    if (def[b]) vals[(*n_defined)++] = vals[b];
+done:
+  free(jobs);
+  free(def);
   return st;
 }
 
@@ -604,8 +660,8 @@ ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
                                      const ope_policy *pi,
                                      const ope_policy_scores *sc,
                                      const ope_fqe_config *cfg, int B,
-                                     uint64_t seed, double alpha, double *lo,
-                                     double *hi, int *n_defined,
+                                     uint64_t seed, int threads, double alpha,
+                                     double *lo, double *hi, int *n_defined,
                                      ope_error *err) {
   *lo = *hi = NAN;
   *n_defined = 0;
@@ -614,7 +670,7 @@ ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
                          "refit interval needs B >= 1, alpha in (0, 1) and episodes");
   double *vals = malloc((size_t)B * sizeof *vals);
   if (vals == NULL) return ope_error_nomem(err);
-  ope_status st = refit_values(ds, pi, sc, cfg, B, seed, 0, vals, n_defined, err);
+  ope_status st = refit_values(ds, pi, sc, cfg, B, seed, 0, threads, vals, n_defined, err);
   if (st == OPE_OK && *n_defined > 0) {
     qsort(vals, (size_t)*n_defined, sizeof *vals, cmp_double);
     *lo = ope_ci_quantile(vals, (size_t)*n_defined, alpha / 2);
@@ -628,7 +684,7 @@ ope_status ope_dr_fqe_ensemble_interval(const ope_dataset *ds,
                                         const ope_policy *pi,
                                         const ope_policy_scores *sc,
                                         const ope_fqe_config *cfg, int R,
-                                        uint64_t seed, double alpha,
+                                        uint64_t seed, int threads, double alpha,
                                         double estimate, double *lo,
                                         double *hi, int *n_defined,
                                         ope_error *err) {
@@ -639,7 +695,7 @@ ope_status ope_dr_fqe_ensemble_interval(const ope_dataset *ds,
                          "ensemble interval needs R >= 2, alpha in (0, 1) and episodes");
   double *vals = malloc((size_t)R * sizeof *vals);
   if (vals == NULL) return ope_error_nomem(err);
-  ope_status st = refit_values(ds, pi, sc, cfg, R, seed, 1, vals, n_defined, err);
+  ope_status st = refit_values(ds, pi, sc, cfg, R, seed, 1, threads, vals, n_defined, err);
   int m = *n_defined;
   if (st == OPE_OK && m >= 2) {
     double mean = 0, ss = 0;
@@ -692,10 +748,10 @@ ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
     }
     if (!done) {
       ope_status st =
-          ensemble ? ope_dr_fqe_ensemble_interval(ds, pi, pe, &fc, B, ci->seed, ci->alpha,
-                                                  e->value, &lo, &hi, &n_def, err)
-                   : ope_dr_fqe_refit_interval(ds, pi, pe, &fc, B, ci->seed, ci->alpha,
-                                               &lo, &hi, &n_def, err);
+          ensemble ? ope_dr_fqe_ensemble_interval(ds, pi, pe, &fc, B, ci->seed, ci->threads,
+                                                  ci->alpha, e->value, &lo, &hi, &n_def, err)
+                   : ope_dr_fqe_refit_interval(ds, pi, pe, &fc, B, ci->seed, ci->threads,
+                                               ci->alpha, &lo, &hi, &n_def, err);
       if (st != OPE_OK) return st;
       done = 1;
     }

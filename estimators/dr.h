@@ -65,13 +65,15 @@ ope_status ope_dr_fit_q(const ope_dataset *ds, const ope_policy *pi,
 /* FQE's interval by refitting on B episode resamples (RNG stream b of seed
  * for resample b, as in ci.h; cross-fitted when cfg->crossfit), percentile
  * at level 1 - alpha. Writes
- * lo/hi; *n_defined counts the resamples whose fit had a value. */
+ * lo/hi; *n_defined counts the resamples whose fit had a value. The fits
+ * run side by side on up to `threads` threads (one BLAS thread each); the
+ * result does not depend on how many. */
 ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
                                      const ope_policy *pi,
                                      const ope_policy_scores *scores,
                                      const ope_fqe_config *cfg, int B,
-                                     uint64_t seed, double alpha, double *lo,
-                                     double *hi, int *n_defined,
+                                     uint64_t seed, int threads, double alpha,
+                                     double *lo, double *hi, int *n_defined,
                                      ope_error *err);
 
 /* Neural FQE's interval from R >= 2 refits (ensemble members): fit r on
@@ -80,12 +82,13 @@ ope_status ope_dr_fqe_refit_interval(const ope_dataset *ds,
  * deviation, [estimate - h, estimate + h] with
  * h = t_{m-1}(1 - alpha/2) sd (the normal bootstrap interval, Efron &
  * Tibshirani 1993, eq. 13.5, with Student t for an sd from m values).
- * *n_defined counts the refits with a value (lo/hi stay NaN below 2). */
+ * *n_defined counts the refits with a value (lo/hi stay NaN below 2).
+ * Threads as for ope_dr_fqe_refit_interval. */
 ope_status ope_dr_fqe_ensemble_interval(const ope_dataset *ds,
                                         const ope_policy *pi,
                                         const ope_policy_scores *scores,
                                         const ope_fqe_config *cfg, int R,
-                                        uint64_t seed, double alpha,
+                                        uint64_t seed, int threads, double alpha,
                                         double estimate, double *lo,
                                         double *hi, int *n_defined,
                                         ope_error *err);

@@ -490,16 +490,23 @@ static int auto_iterations(const ope_dataset *ds, double g) {
   return k > OPE_FQE_NEURAL_AUTO_MAX ? OPE_FQE_NEURAL_AUTO_MAX : (int)k;
 }
 
+int ope_fqe_neural_iterations(const ope_dataset *ds, const ope_fqe_config *cfg) {
+  return cfg->iterations ? cfg->iterations : auto_iterations(ds, cfg->gamma);
+}
+
 /* Episode i's copy group: the smallest index with the same label. An
  * episode resample (ope_dataset_subset) repeats episodes with their labels,
  * and labels are unique in a logged dataset, so equal labels mean copies of
  * one logged episode; unlabeled episodes are their own group. grp[i] <= i. */
-static const ope_dataset *label_ds; /* qsort has no context argument */
+typedef struct labeled {
+  const char *label;
+  size_t i;
+} labeled;
 
-static int cmp_label(const void *a, const void *b) {
-  size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  int c = strcmp(label_ds->ep_label[x], label_ds->ep_label[y]);
-  return c ? c : (x > y) - (x < y);
+static int cmp_labeled(const void *a, const void *b) {
+  const labeled *x = a, *y = b;
+  int c = strcmp(x->label, y->label);
+  return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
 static int copy_groups(const ope_dataset *ds, size_t *grp, size_t *n_groups) {
@@ -507,15 +514,14 @@ static int copy_groups(const ope_dataset *ds, size_t *grp, size_t *n_groups) {
   for (size_t i = 0; i < n; i++) grp[i] = i;
   *n_groups = n;
   if (ds->ep_label == NULL) return 0;
-  size_t *by = malloc((n ? n : 1) * sizeof *by);
+  labeled *by = malloc((n ? n : 1) * sizeof *by);
   if (by == NULL) return -1;
   for (size_t i = 0; i < n; i++)
-    if (ds->ep_label[i]) by[k++] = i;
-  label_ds = ds;
-  qsort(by, k, sizeof *by, cmp_label);
+    if (ds->ep_label[i]) by[k++] = (labeled){ds->ep_label[i], i};
+  qsort(by, k, sizeof *by, cmp_labeled);
   for (size_t j = 1; j < k; j++)
-    if (strcmp(ds->ep_label[by[j]], ds->ep_label[by[j - 1]]) == 0) {
-      grp[by[j]] = grp[by[j - 1]];
+    if (strcmp(by[j].label, by[j - 1].label) == 0) {
+      grp[by[j].i] = grp[by[j - 1].i];
       (*n_groups)--;
     }
   free(by);
@@ -609,7 +615,7 @@ ope_status ope_fqe_neural_fit(const ope_dataset *ds, const ope_policy *pi,
                        "no transition with a regression target");
     goto done;
   }
-  int iters = cfg->iterations ? cfg->iterations : auto_iterations(ds, cfg->gamma);
+  int iters = ope_fqe_neural_iterations(ds, cfg);
   int all_targets = T.n <= (size_t)cfg->steps_per_iter * (size_t)B;
   if ((st = ope_mlp_new(&M->q->cfg, &target, err)) != OPE_OK ||
       (st = ope_mlp_ws_new(M->q, CHUNK > B ? CHUNK : B, &ws, err)) != OPE_OK ||

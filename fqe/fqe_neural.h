@@ -106,6 +106,10 @@ ope_status ope_fqe_neural_predict(const ope_fqe_neural *m,
                                   const ope_policy_scores *scores,
                                   ope_qfit *out, ope_error *err);
 
+/* The iterations a fit on ds runs at most: cfg->iterations, or when that
+ * is 0 the automatic count described above. */
+int ope_fqe_neural_iterations(const ope_dataset *ds, const ope_fqe_config *cfg);
+
 /* The held-out split: ds's episode indices in a random order drawn from
  * seed, the *n_hold held-out ones first. Episodes with equal labels are
  * copies of one logged episode (an episode resample repeats episodes with

@@ -246,11 +246,13 @@ static void crossfit_and_refit(void **state) {
     }
   double lo1, hi1, lo2, hi2;
   int nd1, nd2;
-  assert_int_equal(ope_dr_fqe_refit_interval(ds, NULL, &sc, &cfg, 50, 9, 0.1,
+  assert_int_equal(ope_dr_fqe_refit_interval(ds, NULL, &sc, &cfg, 50, 9, 1, 0.1,
                                              &lo1, &hi1, &nd1, &err), OPE_OK);
-  assert_int_equal(ope_dr_fqe_refit_interval(ds, NULL, &sc, &cfg, 50, 9, 0.1,
+  /* the same interval with the refits spread over three threads */
+  assert_int_equal(ope_dr_fqe_refit_interval(ds, NULL, &sc, &cfg, 50, 9, 3, 0.1,
                                              &lo2, &hi2, &nd2, &err), OPE_OK);
   assert_int_equal(nd1, 50);
+  assert_int_equal(nd2, 50);
   assert_true(lo1 == lo2 && hi1 == hi2 && lo1 <= hi1);
   /* ope_eval's hook: DM and FQE get the refit interval (B = 50 here, the
    * bootstrap's B being the smallest cap), other estimates are untouched. */
