@@ -125,8 +125,25 @@ static ope_status eval_policy(const ope_dataset *ds, const ope_eval_behavior *be
     }
     if ((st = ope_est_run(want[k], &in, &stats[n_run], &out->est[n_run], err)) != OPE_OK)
       goto done;
-    if ((want[k]->needs & OPE_EST_NEEDS_Q) && q.warning[0])
-      snprintf(out->est[n_run].note, sizeof out->est[n_run].note, "%s", q.warning);
+    if ((want[k]->needs & OPE_EST_NEEDS_Q) && q.warning[0]) {
+      /* FQE's caveat first, then the estimate's own note (why it is
+       * undefined), which must not be lost; an undefined Q already says
+       * why everything reading it is undefined. */
+      ope_estimate *e = &out->est[n_run];
+      char own[sizeof e->note];
+      memcpy(own, e->note, sizeof own);
+      size_t cap = sizeof e->note - 1, a = strlen(q.warning), b = strlen(own);
+      if (a > cap) a = cap;
+      memcpy(e->note, q.warning, a);
+      if (q.defined && b > 0 && a + 2 < cap) {
+        memcpy(e->note + a, "; ", 2);
+        a += 2;
+        if (b > cap - a) b = cap - a;
+        memcpy(e->note + a, own, b);
+        a += b;
+      }
+      e->note[a] = '\0';
+    }
     run[n_run++] = want[k];
   }
   out->n_est = n_run;

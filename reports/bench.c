@@ -150,10 +150,19 @@ ope_status ope_bench_run(const ope_bench_config *cfg, ope_report *out, ope_error
     snprintf(R->truth_method, sizeof R->truth_method, "%s", v.exact ? "exact" : "rollout");
     for (size_t k = 0; k < E; k++) R->cell[k].value = NAN;
   }
+  /* The estimators that read FQE's Q, and its caveat on truncated episodes
+   * when discount^horizon is not negligible (ARCHITECTURE.md: every output
+   * says so); the truth is the value over the time limit. */
+  char qnames[128] = "", caveat[256] = "";
+  for (size_t k = 0, len = 0; k < E; k++)
+    if ((cols[k]->needs & OPE_EST_NEEDS_Q) && len < sizeof qnames)
+      len += (size_t)snprintf(qnames + len, sizeof qnames - len, "%s%s", len ? ", " : "",
+                              cols[k]->name);
   for (size_t s = 0; s < K; s++) {
     if ((st = ope_sim_generate(cfg->env, cfg->regime, cfg->episodes, cfg->seed + s,
                                cfg->horizon, &ds, err)) != OPE_OK)
       goto done;
+    if (qnames[0] && !caveat[0]) ope_fqe_horizon_warning(ds, ec.gamma, caveat, sizeof caveat);
     ope_eval_behavior beh = {0, ds->pscore, NULL, NULL};
     for (size_t i = 0; i < 3 * E * P; i++) cellv[i] = NAN;
     for (size_t p = 0; p < P; p++) {
@@ -216,6 +225,7 @@ ope_status ope_bench_run(const ope_bench_config *cfg, ope_report *out, ope_error
   out->seed = cfg->seed;
   snprintf(out->propensities, sizeof out->propensities, "logged");
   snprintf(out->ope_version, sizeof out->ope_version, "%s", OPE_VERSION);
+  if (caveat[0]) ope_report_note(out, "%s: %s", qnames, caveat);
   if (P > 64) ope_report_note(out, "only the first 64 candidates were scored");
   ope_report_note(out, "per-candidate estimates shown are from the first dataset (seed %llu)",
                   (unsigned long long)cfg->seed);

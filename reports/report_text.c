@@ -192,20 +192,36 @@ static void all_estimators(const ope_report *r, int md, FILE *out) {
       if (c->has_ci) { scale_add(&s, c->ci_low); scale_add(&s, c->ci_high); }
     }
   heading("Every estimator", md, out);
+  /* Cells' notes (the Q model's caveat, why a value is undefined) are
+   * numbered once each and printed under the table, as in the audit. */
+  const char *notes[32];
+  size_t n_notes = 0;
   for (size_t p = 0; p < r->n_pol; p++)
     for (size_t k = 0; k < r->n_est; k++) {
       const ope_report_cell *c = &r->pol[p].cell[k];
-      char v[32], iv[80], b[BAR + 1];
+      char v[32], iv[80], b[BAR + 1], fl[64];
+      size_t nk = 0;
+      if (c->note[0]) {
+        while (nk < n_notes && strcmp(notes[nk], c->note) != 0) nk++;
+        if (nk == n_notes && n_notes < 32) notes[n_notes++] = c->note;
+        nk = nk < n_notes ? nk + 1 : 0;
+      }
+      if (nk) snprintf(fl, sizeof fl, "%s%snote %zu", c->unreliable ? "unreliable" : "",
+                       c->unreliable ? ", " : "", nk);
+      else snprintf(fl, sizeof fl, "%s", c->unreliable ? "unreliable" : "");
       const char *row[] = {k == 0 ? r->pol[p].name : "", r->est[k],
                            c->defined ? ope_report_num(v, c->value) : "undefined",
                            interval(iv, sizeof iv, c->ci_low, c->ci_high, c->has_ci),
                            bar(b, &s, c->defined ? c->value : NAN, c->has_ci ? c->ci_low : NAN,
                                c->has_ci ? c->ci_high : NAN),
-                           c->unreliable ? "unreliable" : ""};
+                           fl};
       ope_table_row(&t, row);
     }
   ope_table_write(&t, md, 2, out);
   ope_table_free(&t);
+  if (n_notes) fputc('\n', out);
+  for (size_t j = 0; j < n_notes; j++)
+    fprintf(out, "%snote %zu: %s\n", md ? "- " : "  ", j + 1, notes[j]);
 }
 
 static void diagnostics(const ope_report *r, int md, FILE *out) {

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "estimators/evaluate.h"
+#include "fqe/fqe_neural.h"
 #include "policy/resolve.h"
 #include "policy/scores_csv.h"
 #include "sim/sim.h"
@@ -418,6 +419,23 @@ static void emit_settings(ope_json *j, const void *a) { json_settings(j, a); }
 static void emit_behavior(ope_json *j, const void *a) { json_behavior(j, a); }
 static void emit_diag(ope_json *j, const void *a) { json_diag(j, a); }
 
+/* On a terminal: say up front when neural FQE will run, since its fits
+ * take minutes on long or continuous logs, and how to do without it. */
+static void neural_fqe_hint(const ope_eval_config *cfg, const ope_dataset *ds) {
+  ope_fqe_config fc = cfg->fqe;
+  fc.gamma = cfg->gamma;
+  if (fc.kind == OPE_FQE_AUTO) fc.kind = ope_fqe_auto_kind(ds);
+  if (fc.kind != OPE_FQE_NEURAL) return;
+  int uses_q = cfg->est == NULL;
+  for (size_t k = 0; k < cfg->n_est && !uses_q; k++)
+    uses_q = (cfg->est[k]->needs & OPE_EST_NEEDS_Q) != 0;
+  if (!uses_q) return;
+  int fits = 1 + (cfg->ci.method == OPE_CI_BOOTSTRAP && fc.refits >= 2 ? fc.refits : 0);
+  fprintf(stderr, "ope: neural FQE: %d fit%s per policy of up to %d iterations; "
+          "this can take minutes (--fqe-refits 0 fits once; --estimators is,pdis,wis,wpdis "
+          "skips FQE)\n", fits, fits == 1 ? "" : "s", ope_fqe_neural_iterations(ds, &fc));
+}
+
 /* Resolve and score one policy, then evaluate it. */
 static ope_status eval_one(ope_store *store, const ope_dataset *ds, const spec *sp,
                            const ope_eval_behavior *beh, const ope_eval_config *cfg,
@@ -505,7 +523,7 @@ int cmd_eval(int argc, char **argv) {
   }
   optind = 1;
   int opt;
-  while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     int r = cli_common_option("eval", opt, &db, &status);
     if (r == 1) goto out;
     if (r == 0) continue;
@@ -649,6 +667,7 @@ int cmd_eval(int argc, char **argv) {
     st = ope_error_nomem(&err);
     goto fail;
   }
+  if (isatty(STDERR_FILENO)) neural_fqe_hint(&cfg, ds);
   for (size_t p = 0; p < n_spec; p++) {
     if (isatty(STDERR_FILENO)) fprintf(stderr, "ope: evaluating %s\n", specs[p].arg);
     if ((st = eval_one(store, ds, &specs[p], &beh, &cfg, &res[p], &err)) != OPE_OK) goto fail;

@@ -13,10 +13,12 @@
 
 #include "cli/report_cli.h"
 #include "policy/resolve.h"
+#include "policy/scores_csv.h"
 #include "store/store.h"
 
 const char cmd_rank_usage[] =
-  "usage: ope rank --dataset NAME --policy P [--policy P2 ...] [--estimator E]\n"
+  "usage: ope rank --dataset NAME --policy P [--policy P2 ...] [--policy-csv FILE ...]\n"
+  "                [--estimator E]\n"
   "                [--by estimate|lower] [--format F] [--output FILE] [options]\n"
   "       ope rank --run ID [--estimator E] [--by estimate|lower] [--format F]\n"
   "\n"
@@ -29,6 +31,8 @@ const char cmd_rank_usage[] =
   "  --dataset NAME      the logged dataset (see 'ope info')\n"
   "  --policy P          a candidate: a simulator reference policy\n"
   "                      (ENV:REGIME) or a stored policy; repeatable\n"
+  "  --policy-csv FILE   a candidate given by its scores on the logged steps\n"
+  "                      (ope-policy-csv(5)); repeatable\n"
   "  --run ID            the candidates and settings of a stored 'ope eval'\n"
   "                      run (other evaluation options are then ignored)\n"
   "  --estimator E       rank by E (default: the first of wdr, dr, wpdis,\n"
@@ -37,7 +41,7 @@ const char cmd_rank_usage[] =
   "                      interval, the safe choice\n"
   REPORT_CLI_HELP;
 
-enum { O_DATASET = RPT_OPT_FIRST_FREE, O_POLICY, O_RUN, O_ESTIMATOR, O_BY };
+enum { O_DATASET = RPT_OPT_FIRST_FREE, O_POLICY, O_POLICY_CSV, O_RUN, O_ESTIMATOR, O_BY };
 
 /* The stored run's settings and candidate names. */
 typedef struct run_spec {
@@ -100,7 +104,7 @@ static ope_status load_run(ope_store *s, long long id, report_cli *o, run_spec *
     if (src && strcmp(src, "scores") == 0) {
       rc = ope_error_set(err, OPE_ENOINPUT, name, "run %lld scored this policy from a scores "
                          "file, which the store does not keep; rank it with --dataset and "
-                         "'ope eval' instead", id);
+                         "--policy-csv instead", id);
       break;
     }
     char **grown = realloc(rs->policy, (rs->n_policy + 1) * sizeof *grown);
@@ -121,6 +125,7 @@ int cmd_rank(int argc, char **argv) {
   static const struct option opts[] = {
     {"dataset", required_argument, NULL, O_DATASET},
     {"policy", required_argument, NULL, O_POLICY},
+    {"policy-csv", required_argument, NULL, O_POLICY_CSV},
     {"run", required_argument, NULL, O_RUN},
     {"estimator", required_argument, NULL, O_ESTIMATOR},
     {"by", required_argument, NULL, O_BY},
@@ -132,6 +137,7 @@ int cmd_rank(int argc, char **argv) {
   report_cli_init(&o);
   const char *db = NULL, *dataset = NULL;
   const char **names = calloc((size_t)argc + 1, sizeof *names);
+  char *is_csv = calloc((size_t)argc + 1, 1); /* names[i] is a scores file */
   size_t n_names = 0;
   long run = 0;
   int status = 0, c;
@@ -145,7 +151,11 @@ int cmd_rank(int argc, char **argv) {
   ope_error err;
   ope_error_clear(&err);
   ope_status st = OPE_OK;
-  if (names == NULL) return 70;
+  if (names == NULL || is_csv == NULL) {
+    free(names);
+    free(is_csv);
+    return 70;
+  }
   optind = 1;
   while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
     if (c == 'o') c = RPT_OPT_OUTPUT;
@@ -158,6 +168,10 @@ int cmd_rank(int argc, char **argv) {
     switch (c) {
     case O_DATASET: dataset = optarg; break;
     case O_POLICY: names[n_names++] = optarg; break;
+    case O_POLICY_CSV:
+      is_csv[n_names] = 1;
+      names[n_names++] = optarg;
+      break;
     case O_RUN:
       if ((status = cli_parse_int("rank", "run", optarg, 1, 2147483647L, &run))) goto out;
       break;
@@ -202,6 +216,13 @@ int cmd_rank(int argc, char **argv) {
       goto done;
     }
     names = grown;
+    char *grown_csv = realloc(is_csv, rs.n_policy + 1);
+    if (grown_csv == NULL) {
+      st = ope_error_nomem(&err);
+      goto done;
+    }
+    is_csv = grown_csv;
+    memset(is_csv, 0, rs.n_policy + 1); /* a stored run names stored policies */
     for (size_t i = 0; i < rs.n_policy; i++) names[n_names++] = rs.policy[i];
     size_t k = 0;
     char copy[256];
@@ -226,8 +247,12 @@ int cmd_rank(int argc, char **argv) {
     goto done;
   }
   for (size_t i = 0; i < n_names; i++)
-    if ((st = ope_policy_resolve(s, names[i], &pol[i], &err)) != OPE_OK) goto done;
+    if ((st = is_csv[i] ? ope_scores_csv_policy(names[i], names[i], ds, &pol[i], &err)
+                        : ope_policy_resolve(s, names[i], &pol[i], &err)) != OPE_OK)
+      goto done;
   st = ope_joint_report(s, ds, &info, pol, n_names, &o.cfg, OPE_REPORT_RANK, &rep, &err);
+  for (size_t i = 0; i < n_names && st == OPE_OK; i++)
+    if (is_csv[i]) st = report_cli_mark_scores(&rep, names[i], &err);
   if (st != OPE_OK) goto done;
   if (run != 0) {
     rep.run_id = run;
@@ -246,5 +271,6 @@ done:
   run_spec_clear(&rs);
 out:
   free(names);
+  free(is_csv);
   return status;
 }

@@ -2,6 +2,8 @@
  * (report_cli.h). */
 #include "cli/report_cli.h"
 
+#include "core/sha256.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -107,6 +109,17 @@ int report_cli_option(const char *cmd, int opt, const char *arg, report_cli *o) 
   case CLI_OPT_JSON: o->format = OPE_FORMAT_JSON; return 0;
   default: return -1;
   }
+}
+
+ope_status report_cli_mark_scores(ope_report *r, const char *path, ope_error *err) {
+  for (size_t i = 0; i < r->n_pol; i++) {
+    ope_report_policy *P = &r->pol[i];
+    if (strcmp(P->name, path) != 0) continue;
+    snprintf(P->algo, sizeof P->algo, "scores");
+    ope_status st = ope_sha256_file(path, P->sha256, err);
+    if (st != OPE_OK) return st;
+  }
+  return OPE_OK;
 }
 
 int report_cli_emit(const report_cli *o, const ope_report *r) {

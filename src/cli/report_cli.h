@@ -49,6 +49,11 @@ void report_cli_init(report_cli *o);
  * one of them, 64 a usage error (already printed). */
 int report_cli_option(const char *cmd, int opt, const char *arg, report_cli *o);
 
+/* Mark the policy of r named path as one given by a scores file
+ * (--policy-csv): its algo becomes "scores" and its sha256 that of the
+ * file's bytes, as `ope eval` records them. */
+ope_status report_cli_mark_scores(ope_report *r, const char *path, ope_error *err);
+
 /* Write r as o asks (stdout or -o FILE, written whole or not at all).
  * Returns the exit status, printing any error. */
 int report_cli_emit(const report_cli *o, const ope_report *r);

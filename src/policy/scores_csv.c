@@ -12,7 +12,9 @@
  * and tabs and its empty-is-NULL rule, and fed to the same callbacks; any
  * other line goes through libcsv. Plain decimals of up to 19 significant
  * digits are converted exactly by one correctly rounded long double
- * operation (see decimal()); the rest by strtod. */
+ * operation (see decimal()) when long double arithmetic really carries 64
+ * bits (not so with the x87 set to double precision, or under valgrind,
+ * which computes long double in double); the rest by strtod. */
 #include "policy/scores_csv.h"
 
 #include "core/sha256.h"
@@ -22,6 +24,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +102,20 @@ static const long double pow10l_tab[28] = {
   1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
   1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
 
+/* 1 when long double sums keep a 64-bit significand here; checked once. */
+static int ld_exact(void) {
+  static atomic_int known; /* 0 unknown, 1 yes, 2 no */
+  int k = atomic_load(&known);
+  if (k == 0) {
+    volatile long double one = 1.0L, tiny = 0x1p-63L;
+    k = one + tiny != one ? 1 : 2;
+    atomic_store(&known, k);
+  }
+  return k == 1;
+}
+
 static int decimal(const char *s, double *out) {
+  if (!ld_exact()) return 0;
   const char *q = s;
   int neg = *q == '-', any = 0, nd = 0;
   long p = 0;
@@ -260,10 +276,12 @@ static void on_field(void *s, size_t len, void *arg) {
     }
     if (r == COL_PROB) {
       int discrete = rd->ds->action_kind == OPE_ACTION_DISCRETE;
-      if (discrete && !(v > 0 && v <= 1))
-        fail(rd, "column 'prob': %s is not a probability in (0, 1]", str);
-      else if (!discrete && !(v > 0))
-        fail(rd, "column 'prob': %s is not a density > 0", str);
+      /* 0 is a valid score: a deterministic policy gives it to every
+       * action it would not take, and its weight is then exactly 0. */
+      if (discrete && !(v >= 0 && v <= 1))
+        fail(rd, "column 'prob': %s is not a probability in [0, 1]", str);
+      else if (!discrete && !(v >= 0))
+        fail(rd, "column 'prob': %s is not a density >= 0", str);
       rd->prob = v;
     } else {
       if (!(v >= 0 && v <= 1))

@@ -11,7 +11,7 @@
  *   - episode ids are matched as text against the dataset's episode labels,
  *     steps as integers; a step the dataset does not have is an extra step,
  *     one scored twice a duplicate, one not scored a missing step;
- *   - discrete: prob in (0, 1]; continuous: prob (a density) > 0 and finite;
+ *   - discrete: prob in [0, 1]; continuous: prob (a density) >= 0 and finite;
  *   - prob_k in [0, 1], summing to 1 within OPE_SCORES_SUM_TOL, and prob equal
  *     to prob_<logged action> within the same tolerance;
  *   - other columns, empty fields, nan and inf are errors. */

@@ -58,6 +58,13 @@ ope_status ope_train_policy_from_ckpt(ope_ckpt *ck, const char *name,
 ope_status ope_train_policy_load(ope_store *s, const char *name,
                                  ope_policy **out, ope_error *err);
 
+/* The bytes of the checkpoint row called name, after checking them against
+ * the row's sha256, into a new buffer *blob (freed by the caller) of *len
+ * bytes. Errors as ope_train_policy_load, without the checkpoint checks. */
+ope_status ope_train_checkpoint_read(ope_store *s, const char *name,
+                                     uint8_t **blob, size_t *len,
+                                     ope_error *err);
+
 /* Find a number / string / array of numbers member of a flat JSON object
  * written by the trainer. Return 1 when found and well-formed, else 0. */
 int ope_train_json_num(const char *json, const char *key, double *out);

@@ -77,11 +77,12 @@ done:
   return write_end(s, st, rc, err);
 }
 
-ope_status ope_train_policy_load(ope_store *s, const char *name,
-                                 ope_policy **out, ope_error *err) {
-  *out = NULL;
+ope_status ope_train_checkpoint_read(ope_store *s, const char *name,
+                                     uint8_t **blob, size_t *len,
+                                     ope_error *err) {
+  *blob = NULL;
+  *len = 0;
   sqlite3_stmt *st = NULL;
-  ope_ckpt *ck = NULL;
   ope_status rc = ope_store_prepare(
       s, "SELECT blob, sha256 FROM policies WHERE name = ?1 AND kind = 'checkpoint'",
       &st, err);
@@ -96,15 +97,34 @@ ope_status ope_train_policy_load(ope_store *s, const char *name,
     rc = ope_store_fail(s, r, "reading a checkpoint", err);
     goto done;
   }
-  const uint8_t *blob = sqlite3_column_blob(st, 0);
-  size_t len = (size_t)sqlite3_column_bytes(st, 0);
+  const uint8_t *b = sqlite3_column_blob(st, 0);
+  size_t n = (size_t)sqlite3_column_bytes(st, 0);
   const unsigned char *want = sqlite3_column_text(st, 1);
   char hex[65];
-  blob_hex(blob ? blob : (const uint8_t *)"", len, hex);
-  if (blob == NULL || want == NULL || strcmp(hex, (const char *)want) != 0) {
+  blob_hex(b ? b : (const uint8_t *)"", n, hex);
+  if (b == NULL || want == NULL || strcmp(hex, (const char *)want) != 0) {
     rc = ope_error_set(err, OPE_EDATA, name, "checkpoint BLOB does not match its sha256");
     goto done;
   }
+  if ((*blob = malloc(n ? n : 1)) == NULL) {
+    rc = ope_error_nomem(err);
+    goto done;
+  }
+  memcpy(*blob, b, n);
+  *len = n;
+done:
+  sqlite3_finalize(st);
+  return rc;
+}
+
+ope_status ope_train_policy_load(ope_store *s, const char *name,
+                                 ope_policy **out, ope_error *err) {
+  *out = NULL;
+  uint8_t *blob = NULL;
+  size_t len = 0;
+  ope_ckpt *ck = NULL;
+  ope_status rc = ope_train_checkpoint_read(s, name, &blob, &len, err);
+  if (rc != OPE_OK) return rc;
   if ((rc = ope_ckpt_load(blob, len, &ck, err)) != OPE_OK) {
     /* The loader says what is wrong; the place is this policy. */
     if (err) snprintf(err->where, sizeof err->where, "%s", name);
@@ -112,6 +132,6 @@ ope_status ope_train_policy_load(ope_store *s, const char *name,
   }
   rc = ope_train_policy_from_ckpt(ck, name, out, err);
 done:
-  sqlite3_finalize(st);
+  free(blob);
   return rc;
 }

@@ -22,4 +22,12 @@ for c in $cmds; do
   done
 done
 expect_status 64 "help for an unknown command" -- help nosuch
+# A usage error is one short message of ope's own (no getopt echo), and a
+# missing value is reported as such, not as an unknown option.
+for c in $cmds; do
+  expect_status 64 "ope $c with an unknown option" -- "$c" --no-such-option
+  [ "$(grep -c . "$SCRATCH/err")" -eq 2 ] && ok || bad "ope $c: usage error is not 2 lines: $(cat "$SCRATCH/err")"
+done
+expect_status 64 "eval --dataset without a value" -- eval --dataset
+expect_err "needs a value" "eval names the missing value"
 finish

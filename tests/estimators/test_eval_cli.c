@@ -187,7 +187,8 @@ static void test_bad(void **state) {
     {"extra_ep.csv", HEAD GOOD_ROWS "c,2,0.3,0.3,0.7\nz,0,0.3,0.3,0.7\n", 65,
      "extra_ep.csv:8", "episode 'z' is not in dataset"},
     {"big.csv", HEAD "a,0,1.5,0.5,0.5\n", 65, "big.csv:2", "column 'prob': 1.5"},
-    {"zero.csv", HEAD "a,0,0,0.5,0.5\n", 65, "zero.csv:2", "(0, 1]"},
+    {"zero.csv", HEAD "a,0,0,0.5,0.5\n", 65, "zero.csv:2", "prob = 0 but prob_0"},
+    {"negprob.csv", HEAD "a,0,-0.5,0.5,0.5\n", 65, "negprob.csv:2", "[0, 1]"},
     {"neg.csv", HEAD "a,0,0.5,-0.5,1.5\n", 65, "neg.csv:2", "column 'prob_0'"},
     {"sum.csv", HEAD "a,0,0.5,0.5,0.6\n", 65, "sum.csv:2", "sum to"},
     {"col.csv", "episode,step,prob,weight\n", 65, "col.csv:1", "column 'weight'"},
@@ -228,11 +229,72 @@ static void test_bad(void **state) {
   assert_int_equal(count_rows("estimates"), 0);
 }
 
+/* The object of estimator name in the --json results, or NULL. */
+static const char *json_result(const char *json, const char *name) {
+  char key[64];
+  snprintf(key, sizeof key, "\"estimator\": \"%s\"", name);
+  return strstr(json, key);
+}
+
+/* A policy that never takes some logged actions scores them 0 (spec: prob is
+ * a probability): accepted, with weight exactly 0. By hand (gamma 0.5):
+ * w_a = 0; w_b = 0.2/0.8 = 0.25, G_b = 4; w_c = 2 * 0.5 * 0.5 = 0.5,
+ * G_c = 0 + 0.5 * 1 + 0.25 * -2 = 0; IS = (0 + 1 + 0) / 3, WIS = 1 / 0.75.
+ * When every episode's weight is 0 from step 0, the weighted estimators are
+ * undefined: null, with a note that says so (ARCHITECTURE.md), also for
+ * WDR, whose note also carries FQE's caveat on a truncated episode. */
+static void test_zero_prob(void **state) {
+  (void)state;
+  const double tol = 1e-12; /* relative */
+  write_file("z1.csv", HEAD "a,0,0,0,1\na,1,0.9,0.9,0.1\nb,0,0.2,0.2,0.8\n"
+                            "c,0,1,1,0\nc,1,0.5,0.5,0.5\nc,2,0.3,0.3,0.7\n");
+  assert_int_equal(run("eval --dataset tiny --policy-csv z1.csv --gamma 0.5 "
+                       "--estimators is,wis --ci none --json"), 0);
+  char *out = slurp("out.txt");
+  double is = json_estimate(out, "is"), wis = json_estimate(out, "wis");
+  print_message("zero prob: is %.17g (want 1/3), wis %.17g (want 4/3)\n", is, wis);
+  assert_true(fabs(is - 1.0 / 3.0) <= tol / 3.0);
+  assert_true(fabs(wis - 4.0 / 3.0) <= tol * 4.0 / 3.0);
+  free(out);
+  write_file("z0.csv", HEAD "a,0,0,0,1\na,1,0.9,0.9,0.1\nb,0,0,0,1\n"
+                            "c,0,0,0,1\nc,1,0.5,0.5,0.5\nc,2,0.3,0.3,0.7\n");
+  /* episode c truncated, so that FQE adds its discount^horizon caveat */
+  write_file("trunc.csv", "episode,step,obs_0,action,reward,terminal,pscore\n"
+                          "a,0,0,0,1,0,0.25\na,1,1,0,2,1,0.6\nb,0,0,0,4,1,0.8\n"
+                          "c,0,0,0,0,0,0.5\nc,1,1,0,1,0,1\nc,2,2,0,-2,0,0.6\n");
+  assert_int_equal(run("ingest trunc.csv --dataset trunc --actions 2"), 0);
+  assert_int_equal(run("eval --dataset trunc --policy-csv z0.csv --gamma 0.5 "
+                       "--estimators is,wis,wpdis,wdr --ci none --json --fqe tabular"),
+                   0);
+  out = slurp("out.txt");
+  assert_true(json_estimate(out, "is") == 0.0);
+  const char *names[] = {"wis", "wpdis", "wdr"};
+  for (size_t k = 0; k < 3; k++) {
+    const char *r = json_result(out, names[k]);
+    assert_non_null(r);
+    const char *end = strchr(r, '}');
+    const char *est = strstr(r, "\"estimate\": null");
+    const char *why = strstr(r, "undefined: a denominator is 0");
+    if (!est || est > end || !why || why > end) {
+      print_error("%s: not null with its reason: %.*s\n", names[k], (int)(end - r), r);
+      fail();
+    }
+  }
+  free(out);
+  char *err = slurp("err.txt");
+  const char *wdr = strstr(err, "wdr: ");
+  assert_non_null(wdr);
+  assert_non_null(strstr(wdr, "discount^horizon"));
+  assert_non_null(strstr(wdr, "undefined: a denominator is 0"));
+  free(err);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_bad, setup, teardown),
     cmocka_unit_test_setup_teardown(test_good, setup, teardown),
     cmocka_unit_test_setup_teardown(test_long_name, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_zero_prob, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

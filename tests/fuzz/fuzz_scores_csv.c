@@ -2,7 +2,7 @@
  * on arbitrary bytes, against a fixed small discrete dataset (episodes "0",
  * "1" and "a,b" of 2, 1 and 2 steps, A = 3).
  *
- * Accepted files must give a probability in (0, 1] for every row and, when
+ * Accepted files must give a probability in [0, 1] for every row and, when
  * the distribution is present, rows in [0, 1] that sum to one and agree with
  * prob at the logged action; refused files must give OPE_EDATA with a
  * message naming the file, and leave nothing allocated. */
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   FUZZ_CHECK(sc.n_steps == fixed->n_steps && sc.prob != NULL);
   for (size_t t = 0; t < sc.n_steps; t++) {
-    FUZZ_CHECK(sc.prob[t] > 0.0 && sc.prob[t] <= 1.0);
+    FUZZ_CHECK(sc.prob[t] >= 0.0 && sc.prob[t] <= 1.0);
     if (sc.dist) {
       double sum = 0.0;
       for (int k = 0; k < 3; k++) {

@@ -100,8 +100,8 @@ static void golden_rank(void **state) { (void)state; check_kind(0); }
 static void golden_audit(void **state) { (void)state; check_kind(1); }
 static void golden_bench(void **state) { (void)state; check_kind(2); }
 
-/* The text format keeps a gated candidate's flag and an undefined value
- * visible, and JSON spells non-finite numbers as null. */
+/* The text format keeps a gated candidate's flag, an undefined value and
+ * the cells' notes visible, and JSON spells non-finite numbers as null. */
 static void content_checks(void **state) {
   (void)state;
   ope_report r;
@@ -111,6 +111,11 @@ static void content_checks(void **state) {
   assert_non_null(strstr(txt, "unreliable"));
   assert_non_null(strstr(txt, "undefined"));
   assert_non_null(strstr(txt, "verdict: gridworld:expert ranks first"));
+  /* a cell's note (here why FQE is undefined) is printed, in every format */
+  assert_non_null(strstr(txt, "note 1: no fixed point"));
+  free(txt);
+  txt = render(&r, OPE_FORMAT_MD, &n);
+  assert_non_null(strstr(txt, "- note 1: no fixed point"));
   free(txt);
   char *js = render(&r, OPE_FORMAT_JSON, &n);
   assert_null(strstr(js, "nan"));

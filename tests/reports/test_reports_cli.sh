@@ -77,6 +77,40 @@ for s in j["scorecard"]:
     assert -1 <= s["spearman"]["mean"] <= 1 and 0 <= s["regret@1"]["mean"] <= 1
 assert all(p["truth_method"] == "exact" for p in j["policies"])
 PY
+# chain's episodes are truncated and 0.99^100 is not negligible: the
+# scorecard says that FQE's value ignores the time limit
+expect_status 0 "bench on truncated episodes" -- bench --env chain --behavior eps=0.5 \
+  --episodes 20 --seeds 2 --estimators wis,dm --n-boot 20 --candidates expert,random
+expect_out "note: dm: discount^horizon = 0.99^100" "bench lacks FQE's time-limit caveat"
+
+# A policy that lives elsewhere, given by its scores (--policy-csv), on a
+# hand-computed log (gamma 0.9): w = 0.6, 0.8, 1.5 and G = 2.62, 0.9, 3, so
+# IS = 6.792 / 3 = 2.264 and WIS = 6.792 / 2.9.
+printf '%s\n' episode,step,obs_0,action,reward,terminal,pscore 0,0,0,1,1,0,0.5 \
+  0,1,1,0,0,0,0.25 0,2,2,1,2,1,0.8 1,0,0,0,0,0,0.5 1,1,1,1,1,0,0.5 2,0,0,1,3,1,0.4 >hand.csv
+printf '%s\n' episode,step,prob,prob_0,prob_1 0,0,0.6,0.4,0.6 0,1,0.5,0.5,0.5 \
+  0,2,0.2,0.8,0.2 1,0,0.4,0.4,0.6 1,1,0.5,0.5,0.5 2,0,0.6,0.4,0.6 >scores.csv
+expect_status 0 "ingest the hand log" -- ingest hand.csv --dataset hand
+H="--dataset hand --gamma 0.9 --estimators is,wis --n-boot 50"
+expect_status 0 "audit --policy-csv" -- audit $H --policy-csv scores.csv --json
+cp "$SCRATCH/out" audit-csv.json
+expect_status 0 "rank --policy-csv" -- rank $H --policy-csv scores.csv --policy chain:random \
+  --json
+cp "$SCRATCH/out" rank-csv.json
+$py - audit-csv.json rank-csv.json "$(sha256sum scores.csv | cut -d' ' -f1)" <<'PY' && ok \
+  || bad "audit/rank --policy-csv: wrong values or policy record"
+import json, sys
+for path in sys.argv[1:3]:
+    j = json.load(open(path))
+    est = {r["estimator"]: r["estimate"] for r in j["results"] if r["policy"] == "scores.csv"}
+    assert abs(est["is"] - 2.264) <= 1e-12 * 2.264, est
+    assert abs(est["wis"] - 6.792 / 2.9) <= 1e-12 * 2.342, est
+    p = [p for p in j["policies"] if p["policy"] == "scores.csv"][0]
+    assert p["algo"] == "scores" and p["sha256"] == sys.argv[3], p
+PY
+expect_status 66 "missing scores file" -- audit $H --policy-csv nosuch.csv
+expect_status 64 "audit with --policy and --policy-csv" -- audit $H --policy-csv scores.csv \
+  --policy gridworld:random
 
 # errors
 expect_status 64 "rank without policies" -- rank --dataset gw
