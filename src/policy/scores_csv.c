@@ -50,6 +50,8 @@ typedef struct reader {
   int64_t step;
   double prob;
   double *dist;      /* (A) the record's prob_k */
+  size_t dist_cells; /* size of out->dist to allocate once the header says
+                        it has prob_k columns; 0: do not keep them */
   size_t *order;     /* episode indices sorted by label */
   long last_ep;      /* the episode found for the previous row, or -1 */
   size_t dup_row;    /* a duplicate's row (status OPE_EDATA), or SIZE_MAX */
@@ -304,6 +306,11 @@ static void on_row(int c, void *arg) {
     else if (rd->n_dist != 0 && rd->n_dist != rd->ds->n_actions)
       fail(rd, "the header has %d of the %d columns prob_0 .. prob_%d",
            rd->n_dist, rd->ds->n_actions, rd->ds->n_actions - 1);
+    /* the header decides whether a distribution is kept; a record may
+     * follow on the same physical line (after a lone CR) */
+    else if (rd->n_dist && rd->dist_cells && rd->out->dist == NULL &&
+             (rd->out->dist = malloc(rd->dist_cells * sizeof(double))) == NULL)
+      rd->status = ope_error_nomem(rd->err);
     return;
   }
   if (nf != rd->ncol) {
@@ -399,7 +406,7 @@ static int split_line(reader *rd, char *q, char *end) {
 
 /* Feed the file to the callbacks; sha (may be NULL) receives its bytes. */
 static void parse_file(reader *rd, FILE *f, struct csv_parser *p, char *buf,
-                       ope_sha256 *sha, size_t dist_cells) {
+                       ope_sha256 *sha) {
   size_t got;
   int first = 1;
   while (rd->status == OPE_OK && (got = fread(buf, 1, 1 << 16, f)) > 0) {
@@ -420,12 +427,6 @@ static void parse_file(reader *rd, FILE *f, struct csv_parser *p, char *buf,
       }
       q += len;
       if (nl) rd->line++;
-      /* the header decides whether a distribution is read */
-      if (!rd->in_header && rd->n_dist && rd->out->dist == NULL && dist_cells &&
-          rd->status == OPE_OK) {
-        rd->out->dist = malloc(dist_cells * sizeof(double));
-        if (rd->out->dist == NULL) rd->status = ope_error_nomem(rd->err);
-      }
     }
   }
   if (rd->status == OPE_OK && ferror(f))
@@ -458,7 +459,7 @@ static int64_t first_line_of(const char *path, const ope_dataset *ds, const size
   struct csv_parser p;
   if (f && buf && rd.dist &&
       csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) == 0) {
-    parse_file(&rd, f, &p, buf, NULL, 0);
+    parse_file(&rd, f, &p, buf, NULL);
     csv_free(&p);
   }
   if (f) fclose(f);
@@ -516,7 +517,8 @@ ope_status ope_scores_csv_read_ex(const char *path, const ope_dataset *ds,
   qsort(rd.order, n, sizeof(size_t), cmp_label);
   ope_sha256 sha;
   ope_sha256_init(&sha);
-  parse_file(&rd, f, &p, buf, &sha, flags & OPE_SCORES_DROP_DIST ? 0 : T * (size_t)A);
+  rd.dist_cells = flags & OPE_SCORES_DROP_DIST ? 0 : T * (size_t)A;
+  parse_file(&rd, f, &p, buf, &sha);
   if (rd.dup_row != SIZE_MAX) { /* complete the message with the first line */
     size_t len = strlen(err ? err->msg : "");
     int64_t first = first_line_of(path, ds, rd.order, rd.dup_row);

@@ -148,6 +148,14 @@ static void test_lines(void **state) {
   write_text("episode,step,prob\n0,0,  \n");
   assert_int_equal(ope_scores_csv_read(path, ds, &sc, &err), OPE_EDATA);
   assert_non_null(strstr(err.msg, "column 'prob' is empty"));
+  /* a record on the header's physical line (after a lone CR) keeps its
+   * distribution like any other (found by fuzz_scores_csv) */
+  write_text("episode,step,prob,prob_0,prob_1\r0,0,0.25,0.25,0.75\n0,1,0.5,0.5,0.5\n1,0,1,1,0\n");
+  assert_int_equal(ope_scores_csv_read(path, ds, &sc, &err), OPE_OK);
+  assert_non_null(sc.dist);
+  assert_true(sc.dist[0] == 0.25 && sc.dist[1] == 0.75);
+  assert_true(sc.dist[2] == 0.5 && sc.dist[4] == 1.0 && sc.dist[5] == 0.0);
+  ope_policy_scores_clear(&sc);
   ope_dataset_free(ds);
 }
 
