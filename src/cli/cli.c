@@ -111,6 +111,22 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s,
   return 0;
 }
 
+int cli_parse_positive(const char *cmd, const char *opt, const char *s,
+                       double hi, int hi_in, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !isfinite(v) || !(v > 0) || v > hi ||
+      (v == hi && !hi_in)) {
+    if (isinf(hi))
+      return cli_usage_error(cmd, "--%s: '%s' is not a number > 0", opt, s);
+    return cli_usage_error(cmd, "--%s: '%s' is not a number in (0, %g%c", opt, s,
+                           hi, hi_in ? ']' : ')');
+  }
+  *out = v;
+  return 0;
+}
+
 ope_status cli_output_open(cli_output *o, const char *path, ope_error *err) {
   struct stat sb;
   o->tmp[0] = '\0';

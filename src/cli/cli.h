@@ -51,6 +51,10 @@ int cli_parse_int(const char *cmd, const char *opt, const char *s, long lo,
                   long hi, long *out);
 int cli_parse_double(const char *cmd, const char *opt, const char *s,
                      double lo, double hi, double *out);
+/* A real v > 0 with v < hi, or v <= hi when hi_in (hi may be INFINITY):
+ * the ranges (0, 1), (0, 1] and (0, inf) of alpha, gamma and scales. */
+int cli_parse_positive(const char *cmd, const char *opt, const char *s,
+                       double hi, int hi_in, double *out);
 int cli_parse_u64(const char *cmd, const char *opt, const char *s,
                   unsigned long long *out);
 

@@ -545,25 +545,20 @@ int cmd_eval(int argc, char **argv) {
       break;
     }
     case OPT_ALPHA:
-      if ((status = cli_parse_double("eval", "alpha", optarg, 1e-12, 1 - 1e-12, &cfg.ci.alpha)))
-        goto out;
+      if ((status = cli_parse_positive("eval", "alpha", optarg, 1, 0, &cfg.ci.alpha))) goto out;
       break;
     case OPT_NBOOT:
       if ((status = cli_parse_int("eval", "n-boot", optarg, 1, 10000000, &lv))) goto out;
       cfg.ci.n_boot = (int)lv;
       break;
     case OPT_GAMMA:
-      if ((status = cli_parse_double("eval", "gamma", optarg, 0, 1, &cfg.gamma))) goto out;
-      if (!(cfg.gamma > 0)) {
-        status = cli_usage_error("eval", "--gamma must be in (0, 1]");
-        goto out;
-      }
+      if ((status = cli_parse_positive("eval", "gamma", optarg, 1, 1, &cfg.gamma))) goto out;
       break;
     case OPT_CLIP:
-      if ((status = cli_parse_double("eval", "clip", optarg, 1e-300, 1e300, &cfg.clip))) goto out;
+      if ((status = cli_parse_positive("eval", "clip", optarg, INFINITY, 0, &cfg.clip))) goto out;
       break;
     case OPT_BANDWIDTH:
-      if ((status = cli_parse_double("eval", "bandwidth", optarg, 1e-300, 1e300, &cfg.bandwidth)))
+      if ((status = cli_parse_positive("eval", "bandwidth", optarg, INFINITY, 0, &cfg.bandwidth)))
         goto out;
       break;
     case OPT_RANGE:

@@ -52,19 +52,18 @@ int report_cli_option(const char *cmd, int opt, const char *arg, report_cli *o) 
     c->ci.method = (ope_ci_method)k;
     return 0;
   case RPT_OPT_ALPHA:
-    return cli_parse_double(cmd, "alpha", arg, 1e-12, 1 - 1e-12, &c->ci.alpha);
+    return cli_parse_positive(cmd, "alpha", arg, 1, 0, &c->ci.alpha);
   case RPT_OPT_NBOOT:
     if (cli_parse_int(cmd, "n-boot", arg, 1, 10000000, &lv)) return 64;
     c->ci.n_boot = (int)lv;
     return 0;
   case RPT_OPT_GAMMA:
-    if (cli_parse_double(cmd, "gamma", arg, 0, 1, &c->gamma)) return 64;
-    if (!(c->gamma > 0)) return cli_usage_error(cmd, "--gamma must be in (0, 1]");
+    if (cli_parse_positive(cmd, "gamma", arg, 1, 1, &c->gamma)) return 64;
     o->gamma_given = 1;
     return 0;
-  case RPT_OPT_CLIP: return cli_parse_double(cmd, "clip", arg, 1e-300, 1e300, &c->clip);
+  case RPT_OPT_CLIP: return cli_parse_positive(cmd, "clip", arg, INFINITY, 0, &c->clip);
   case RPT_OPT_BANDWIDTH:
-    return cli_parse_double(cmd, "bandwidth", arg, 1e-300, 1e300, &c->bandwidth);
+    return cli_parse_positive(cmd, "bandwidth", arg, INFINITY, 0, &c->bandwidth);
   case RPT_OPT_RANGE: {
     char *end;
     c->reward_lo = strtod(arg, &end);

@@ -30,4 +30,13 @@ for c in $cmds; do
 done
 expect_status 64 "eval --dataset without a value" -- eval --dataset
 expect_err "needs a value" "eval names the missing value"
+# open ranges are named as such: alpha in (0, 1), gamma in (0, 1], scales > 0
+expect_status 64 "eval --alpha 1" -- eval --dataset d --policy p --alpha 1
+expect_err "'1' is not a number in (0, 1)" "eval names alpha's open range"
+expect_status 64 "eval --gamma 0" -- eval --dataset d --policy p --gamma 0
+expect_err "'0' is not a number in (0, 1]" "eval names gamma's range"
+expect_status 64 "rank --clip -1" -- rank --dataset d --policy p --clip -1
+expect_err "'-1' is not a number > 0" "rank names clip's range"
+expect_status 64 "audit --alpha 0" -- audit --dataset d --policy p --alpha 0
+expect_err "'0' is not a number in (0, 1)" "audit names alpha's open range"
 finish
