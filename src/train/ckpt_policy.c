@@ -466,7 +466,11 @@ ope_status ope_train_policy_from_ckpt(ope_ckpt *ck, const char *name,
       if ((h->q = net(ck, "q", h->d, h->A)) == NULL) { why = "network q"; goto bad; }
       if (h->kind == H_BCQD) {
         if ((h->imit = net(ck, "imit", h->d, h->A)) == NULL) { why = "network imit"; goto bad; }
-        if (!ope_train_json_num(js, "bcq_threshold", &h->thr)) { why = "no bcq_threshold"; goto bad; }
+        /* in [0, 1], as the trainer allows: the greedy action always passes */
+        if (!ope_train_json_num(js, "bcq_threshold", &h->thr) || !(h->thr >= 0 && h->thr <= 1)) {
+          why = "bcq_threshold";
+          goto bad;
+        }
       }
     }
   } else {

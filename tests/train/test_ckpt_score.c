@@ -177,6 +177,47 @@ static void test_discrete_heads(void **state) {
   ope_policy_free(p);
 }
 
+/* A discrete BCQ checkpoint whose threshold is outside [0, 1] (which the
+ * trainer never writes) is refused: above 1 no action would pass, and the
+ * distribution would not sum to one (found by fuzz_checkpoint). */
+static void test_bcq_threshold_range(void **state) {
+  (void)state;
+  const ope_train_algo *a = ope_train_algo_find("bcq");
+  ope_error err = {0};
+  ope_train_settings set;
+  ope_train_settings_init(&set, a, 1, 1);
+  assert_int_equal(ope_train_settings_set(&set, a, "hidden", "8", &err), OPE_OK);
+  ope_train_run *r = NULL;
+  assert_int_equal(ope_train_run_new(a, disc, &set, 3, &r, &err), OPE_OK);
+  uint8_t *blob = NULL;
+  size_t len = 0;
+  char *settings = NULL, *summary = NULL;
+  assert_int_equal(ope_train_checkpoint(r, &blob, &len, &settings, &summary, &err), OPE_OK);
+  ope_train_run_free(r);
+  const char *bad[] = {"1.3", "-0.1", "1", "0"};
+  for (int i = 0; i < 4; i++) {
+    ope_ckpt *ck = NULL;
+    assert_int_equal(ope_ckpt_load(blob, len, &ck, &err), OPE_OK);
+    char *at = strstr(ck->settings, "\"bcq_threshold\":");
+    assert_non_null(at);
+    char *end = strpbrk(at + 16, ",}");
+    assert_non_null(end);
+    char *text = malloc(strlen(ck->settings) + 16);
+    sprintf(text, "%.*s\"bcq_threshold\":%s%s", (int)(at - ck->settings), ck->settings,
+            bad[i], end);
+    free(ck->settings);
+    ck->settings = text;
+    ope_policy *p = NULL;
+    ope_status want = i < 2 ? OPE_EDATA : OPE_OK; /* 1 and 0 are in range */
+    assert_int_equal(ope_train_policy_from_ckpt(ck, "bcq", &p, &err), want);
+    if (want == OPE_EDATA) assert_non_null(strstr(err.msg, "bcq_threshold"));
+    ope_policy_free(p);
+  }
+  free(blob);
+  free(settings);
+  free(summary);
+}
+
 static void test_continuous_heads(void **state) {
   (void)state;
   ope_policy *p = trained(ope_train_algo_find("bc"), cont, NULL, 0);
@@ -204,6 +245,7 @@ static void test_continuous_heads(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_discrete_heads),
+    cmocka_unit_test(test_bcq_threshold_range),
     cmocka_unit_test(test_continuous_heads),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
