@@ -2,11 +2,11 @@
  *
  * Input is fed to libcsv one physical line at a time so that every callback
  * knows the line it is on; a record's line is the line of its first field.
- * Numbers go through a strict decimal grammar with Clinger's exact fast path
- * (W. D. Clinger, "How to read floating point numbers accurately", PLDI 1990:
- * a mantissa below 2^53 scaled by 10^k with |k| <= 22 is exact in one IEEE
- * operation) and fall back to strtod otherwise. */
+ * Numbers go through a strict decimal grammar; up to 19 significant digits
+ * are converted exactly by core/decimal.h, anything else by strtod. */
 #include "data/csvlog.h"
+
+#include "core/decimal.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -102,10 +102,6 @@ static const char *show(const char *s, char buf[64]) {
 
 /* ---- numbers ---- */
 
-static const double pow10_exact[23] = {
-  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 /* 0: ok; 1: not a number; 2: nan/inf; 3: out of range. */
 static int parse_double(const char *s, double *out) {
   const char *p = s;
@@ -150,20 +146,11 @@ static int parse_double(const char *s, double *out) {
     exp10 += eneg ? -e : e;
   }
   if (*p != '\0') return 1;
-  double v;
-  if (mant == 0) {
-    v = 0.0;
-  } else if (!dropped && mant < (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
-    v = (double)mant;
-    v = exp10 >= 0 ? v * pow10_exact[exp10] : v / pow10_exact[-exp10];
-  } else {
-    errno = 0;
-    v = strtod(s, NULL);
-    if (!isfinite(v)) return 3;
-    *out = v;
-    return 0;
-  }
-  *out = neg ? -v : v;
+  if ((mant == 0 || !dropped) && ope_decimal_to_double(mant, exp10, neg, out)) return 0;
+  errno = 0;
+  double v = strtod(s, NULL);
+  if (!isfinite(v)) return 3;
+  *out = v;
   return 0;
 }
 

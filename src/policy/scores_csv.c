@@ -11,20 +11,16 @@
  * boundary, is split at its commas here, with libcsv's trimming of spaces
  * and tabs and its empty-is-NULL rule, and fed to the same callbacks; any
  * other line goes through libcsv. Plain decimals of up to 19 significant
- * digits are converted exactly by one correctly rounded long double
- * operation (see decimal()) when long double arithmetic really carries 64
- * bits (not so with the x87 set to double precision, or under valgrind,
- * which computes long double in double); the rest by strtod. */
+ * digits are converted exactly by core/decimal.h; the rest by strtod. */
 #include "policy/scores_csv.h"
 
+#include "core/decimal.h"
 #include "core/sha256.h"
 
 #include <csv.h>
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,32 +88,10 @@ static long find_episode(reader *rd, const char *s) {
 }
 
 /* s as [+-]digits[.digits][(e|E)[+-]digits] with at most 19 significant
- * digits w and a decimal exponent p within +-27, converted exactly: w and
- * 10^|p| are exact in a 64-bit-significand long double, so w * 10^p is one
- * correctly rounded operation, and rounding that to double is correct
- * unless it lies exactly half-way between two doubles (double rounding can
- * err only there), which is left to strtod. 0 when s is not of this form
- * (the caller uses strtod). */
-#if LDBL_MANT_DIG == 64 && (defined(__x86_64__) || defined(__i386__))
-static const long double pow10l_tab[28] = {
-  1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
-  1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
-  1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
-
-/* 1 when long double sums keep a 64-bit significand here; checked once. */
-static int ld_exact(void) {
-  static atomic_int known; /* 0 unknown, 1 yes, 2 no */
-  int k = atomic_load(&known);
-  if (k == 0) {
-    volatile long double one = 1.0L, tiny = 0x1p-63L;
-    k = one + tiny != one ? 1 : 2;
-    atomic_store(&known, k);
-  }
-  return k == 1;
-}
-
+ * digits w and a decimal exponent p, converted exactly by core/decimal.h.
+ * 0 when s is not of this form or that path declines (the caller then
+ * uses strtod). */
 static int decimal(const char *s, double *out) {
-  if (!ld_exact()) return 0;
   const char *q = s;
   int neg = *q == '-', any = 0, nd = 0;
   long p = 0;
@@ -147,26 +121,8 @@ static int decimal(const char *s, double *out) {
     p += eneg ? -e : e;
   }
   if (*q != '\0') return 0;
-  if (w == 0) {
-    *out = neg ? -0.0 : 0.0;
-    return 1;
-  }
-  if (p < -27 || p > 27) return 0;
-  long double v = p < 0 ? (long double)w / pow10l_tab[-p] : (long double)w * pow10l_tab[p];
-  uint64_t sig; /* the x87 format keeps the 64-bit significand first */
-  memcpy(&sig, &v, sizeof sig);
-  if ((sig & 0x7FF) == 0x400) return 0;
-  double d = (double)v;
-  *out = neg ? -d : d;
-  return 1;
+  return ope_decimal_to_double(w, (int)p, neg, out);
 }
-#else
-static int decimal(const char *s, double *out) {
-  (void)s;
-  (void)out;
-  return 0;
-}
-#endif
 
 static int parse_number(const char *s, double *out) {
   if (decimal(s, out)) return 1;
