@@ -2,11 +2,13 @@
  *
  * Input is fed to libcsv one physical line at a time so that every callback
  * knows the line it is on; a record's line is the line of its first field.
+ * Plain lines skip libcsv (data/csvplain.h) with the same callbacks.
  * Numbers go through a strict decimal grammar; up to 19 significant digits
  * are converted exactly by core/decimal.h, anything else by strtod. */
 #include "data/csvlog.h"
 
 #include "core/decimal.h"
+#include "data/csvplain.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -649,7 +651,7 @@ ope_status ope_log_csv_read(const char *path, int n_actions,
   rd.in_header = 1;
   struct csv_parser p;
   enum { CHUNK = 1 << 20 };
-  char *bufs = malloc(2 * CHUNK);
+  char *bufs = malloc(2 * CHUNK + OPE_CSV_PLAIN_MAX);
   if (bufs == NULL || csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL) != 0) {
     free(bufs);
     fclose(f);
@@ -660,7 +662,7 @@ ope_status ope_log_csv_read(const char *path, int n_actions,
   size_t n;
   int first = 1, which = 0;
   int64_t bytes = 0;
-  char *buf = bufs;
+  char *buf = bufs, *scratch = bufs + 2 * CHUNK;
   while (rd.status == OPE_OK && (n = fread(buf, 1, CHUNK, f)) > 0) {
     hasher_submit(&sha, buf, n);
     bytes += (int64_t)n;
@@ -672,7 +674,11 @@ ope_status ope_log_csv_read(const char *path, int n_actions,
     while (q < end && rd.status == OPE_OK) {
       char *nl = memchr(q, '\n', (size_t)(end - q));
       size_t len = nl ? (size_t)(nl - q) + 1 : (size_t)(end - q);
-      if (csv_parse(&p, q, len, on_field, on_row, &rd) != len) {
+      /* a plain line at a record boundary (libcsv's ROW_NOT_BEGUN is 0)
+       * is split here; the buffer itself stays unwritten for the hasher */
+      if (!(nl && p.pstate == 0 && rd.nfield == 0 &&
+            ope_csv_plain_line(q, nl + 1, scratch, on_field, on_row, &rd)) &&
+          csv_parse(&p, q, len, on_field, on_row, &rd) != len) {
         if (rd.nfield == 0 && rd.status == OPE_OK) rd.rec_line = rd.line;
         fail(&rd, "malformed CSV: %s", csv_strerror(csv_error(&p)));
       }

@@ -16,6 +16,7 @@
 
 #include "core/decimal.h"
 #include "core/sha256.h"
+#include "data/csvplain.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { READ_CHUNK = 1 << 16 };
 enum { COL_EPISODE = -1, COL_STEP = -2, COL_PROB = -3, COL_UNSET = -4 };
 
 typedef struct reader {
@@ -334,38 +336,14 @@ ope_status ope_scores_csv_read(const char *path, const ope_dataset *ds,
   return ope_scores_csv_read_sha(path, ds, out, NULL, err);
 }
 
-/* Line [q, end) (end just past its '\n') split here, when that gives what
- * libcsv gives (file comment); 0 leaves it to libcsv. */
-static int split_line(reader *rd, char *q, char *end) {
-  char *stop = end - 1; /* the '\n' */
-  if (stop > q && stop[-1] == '\r') stop--;
-  for (char *c = q; c < stop; c++)
-    if (*c == '"' || *c == '\r') return 0;
-  char *a = q;
-  while (a < stop && (*a == ' ' || *a == '\t')) a++;
-  if (a == stop) return 1; /* blank: no record, as in libcsv */
-  for (;;) {
-    char *b = a;
-    while (b < stop && *b != ',') b++;
-    char *f = a, *g = b;
-    while (f < g && (*f == ' ' || *f == '\t')) f++;
-    while (g > f && (g[-1] == ' ' || g[-1] == '\t')) g--;
-    int last = b == stop;
-    *g = '\0';
-    on_field(f == g ? NULL : f, (size_t)(g - f), rd);
-    if (last) break;
-    a = b + 1;
-  }
-  on_row('\n', rd);
-  return 1;
-}
-
-/* Feed the file to the callbacks; sha (may be NULL) receives its bytes. */
+/* Feed the file to the callbacks; sha (may be NULL) receives its bytes.
+ * buf holds READ_CHUNK bytes, then OPE_CSV_PLAIN_MAX of scratch. */
 static void parse_file(reader *rd, FILE *f, struct csv_parser *p, char *buf,
                        ope_sha256 *sha) {
+  char *scratch = buf + READ_CHUNK;
   size_t got;
   int first = 1;
-  while (rd->status == OPE_OK && (got = fread(buf, 1, 1 << 16, f)) > 0) {
+  while (rd->status == OPE_OK && (got = fread(buf, 1, READ_CHUNK, f)) > 0) {
     if (sha) ope_sha256_update(sha, buf, got);
     char *q = buf, *end = buf + got;
     if (first) {
@@ -376,7 +354,8 @@ static void parse_file(reader *rd, FILE *f, struct csv_parser *p, char *buf,
       char *nl = memchr(q, '\n', (size_t)(end - q));
       size_t len = nl ? (size_t)(nl - q) + 1 : (size_t)(end - q);
       /* at a record boundary (libcsv's ROW_NOT_BEGUN state is 0) */
-      if (!(nl && p->pstate == 0 && rd->field == 0 && split_line(rd, q, nl + 1)) &&
+      if (!(nl && p->pstate == 0 && rd->field == 0 &&
+            ope_csv_plain_line(q, nl + 1, scratch, on_field, on_row, rd)) &&
           csv_parse(p, q, len, on_field, on_row, rd) != len) {
         if (rd->field == 0) rd->rec_line = rd->line;
         fail(rd, "malformed CSV: %s", csv_strerror(csv_error(p)));
@@ -410,7 +389,7 @@ static int64_t first_line_of(const char *path, const ope_dataset *ds, const size
   rd.order = (size_t *)order;
   int A = ds->action_kind == OPE_ACTION_DISCRETE ? ds->n_actions : 0;
   FILE *f = fopen(path, "rb");
-  char *buf = malloc(1 << 16);
+  char *buf = malloc(READ_CHUNK + OPE_CSV_PLAIN_MAX);
   rd.dist = calloc(A ? (size_t)A : 1, sizeof(double));
   struct csv_parser p;
   if (f && buf && rd.dist &&
@@ -454,7 +433,7 @@ ope_status ope_scores_csv_read_ex(const char *path, const ope_dataset *ds,
                          "cannot open the scores file: %s", strerror(errno));
   struct csv_parser p;
   int parser_ok = 0;
-  char *buf = malloc(1 << 16);
+  char *buf = malloc(READ_CHUNK + OPE_CSV_PLAIN_MAX);
   rd.order = malloc((n ? n : 1) * sizeof(size_t));
   rd.dist = calloc(A ? (size_t)A : 1, sizeof(double));
   out->prob = malloc(T * sizeof(double));
