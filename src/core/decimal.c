@@ -1,4 +1,4 @@
-/* Exact conversion of w * 10^p (decimal.h).
+/* Exact conversion of w * 10^p, and the decimal grammar (decimal.h).
  *
  * w < 2^64 and 10^|p| for |p| <= 27 are exact in the x87's 64-bit
  * significand, so w * 10^p (or w / 10^|p|) is one correctly rounded long
@@ -12,9 +12,13 @@
  * double at all. */
 #include "core/decimal.h"
 
+#include <errno.h>
 #include <float.h>
+#include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const double pow10_d[23] = {
   1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -67,4 +71,55 @@ int ope_decimal_to_double(uint64_t w, int p, int neg, double *out) {
   }
   *out = neg ? -v : v;
   return 1;
+}
+
+int ope_decimal_parse(const char *s, double *out) {
+  const char *p = s;
+  int neg = 0;
+  if (*p == '+' || *p == '-') neg = *p++ == '-';
+  uint64_t mant = 0;
+  int digits = 0, sig = 0, exp10 = 0, dropped = 0;
+  int any = 0;
+  while (*p >= '0' && *p <= '9') {
+    any = 1;
+    if (mant == 0 && *p == '0') { p++; continue; }
+    if (sig < 19) { mant = mant * 10 + (uint64_t)(*p - '0'); sig++; }
+    else { exp10++; if (*p != '0') dropped = 1; }
+    p++;
+    digits++;
+  }
+  if (*p == '.') {
+    p++;
+    while (*p >= '0' && *p <= '9') {
+      any = 1;
+      if (mant == 0 && *p == '0') { exp10--; p++; continue; }
+      if (sig < 19) { mant = mant * 10 + (uint64_t)(*p - '0'); sig++; exp10--; }
+      else if (*p != '0') dropped = 1;
+      p++;
+    }
+  }
+  if (!any) {
+    const char *q = s + (*s == '+' || *s == '-');
+    if (strncasecmp(q, "nan", 3) == 0 || strncasecmp(q, "inf", 3) == 0) return 2;
+    return 1;
+  }
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    int eneg = 0, e = 0, edig = 0;
+    if (*p == '+' || *p == '-') eneg = *p++ == '-';
+    while (*p >= '0' && *p <= '9') {
+      if (e < 100000) e = e * 10 + (*p - '0');
+      p++;
+      edig++;
+    }
+    if (!edig) return 1;
+    exp10 += eneg ? -e : e;
+  }
+  if (*p != '\0') return 1;
+  if ((mant == 0 || !dropped) && ope_decimal_to_double(mant, exp10, neg, out)) return 0;
+  errno = 0;
+  double v = strtod(s, NULL);
+  if (!isfinite(v)) return 3;
+  *out = v;
+  return 0;
 }

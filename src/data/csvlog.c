@@ -3,8 +3,7 @@
  * Input is fed to libcsv one physical line at a time so that every callback
  * knows the line it is on; a record's line is the line of its first field.
  * Plain lines skip libcsv (data/csvplain.h) with the same callbacks.
- * Numbers go through a strict decimal grammar; up to 19 significant digits
- * are converted exactly by core/decimal.h, anything else by strtod. */
+ * Numbers go through the strict decimal grammar of core/decimal.h. */
 #include "data/csvlog.h"
 
 #include "core/decimal.h"
@@ -103,58 +102,6 @@ static const char *show(const char *s, char buf[64]) {
 }
 
 /* ---- numbers ---- */
-
-/* 0: ok; 1: not a number; 2: nan/inf; 3: out of range. */
-static int parse_double(const char *s, double *out) {
-  const char *p = s;
-  int neg = 0;
-  if (*p == '+' || *p == '-') neg = *p++ == '-';
-  uint64_t mant = 0;
-  int digits = 0, sig = 0, exp10 = 0, dropped = 0;
-  int any = 0;
-  while (*p >= '0' && *p <= '9') {
-    any = 1;
-    if (mant == 0 && *p == '0') { p++; continue; }
-    if (sig < 19) { mant = mant * 10 + (uint64_t)(*p - '0'); sig++; }
-    else { exp10++; if (*p != '0') dropped = 1; }
-    p++;
-    digits++;
-  }
-  if (*p == '.') {
-    p++;
-    while (*p >= '0' && *p <= '9') {
-      any = 1;
-      if (mant == 0 && *p == '0') { exp10--; p++; continue; }
-      if (sig < 19) { mant = mant * 10 + (uint64_t)(*p - '0'); sig++; exp10--; }
-      else if (*p != '0') dropped = 1;
-      p++;
-    }
-  }
-  if (!any) {
-    const char *q = s + (*s == '+' || *s == '-');
-    if (strncasecmp(q, "nan", 3) == 0 || strncasecmp(q, "inf", 3) == 0) return 2;
-    return 1;
-  }
-  if (*p == 'e' || *p == 'E') {
-    p++;
-    int eneg = 0, e = 0, edig = 0;
-    if (*p == '+' || *p == '-') eneg = *p++ == '-';
-    while (*p >= '0' && *p <= '9') {
-      if (e < 100000) e = e * 10 + (*p - '0');
-      p++;
-      edig++;
-    }
-    if (!edig) return 1;
-    exp10 += eneg ? -e : e;
-  }
-  if (*p != '\0') return 1;
-  if ((mant == 0 || !dropped) && ope_decimal_to_double(mant, exp10, neg, out)) return 0;
-  errno = 0;
-  double v = strtod(s, NULL);
-  if (!isfinite(v)) return 3;
-  *out = v;
-  return 0;
-}
 
 /* Integer: optional '-', digits only. 0 ok, 1 not an integer, 3 range. */
 static int parse_int(const char *s, int64_t *out) {
@@ -485,7 +432,7 @@ static void data_field(reader *rd, const column *c, const char *s) {
   default:
     break;
   }
-  r = parse_double(s, &v);
+  r = ope_decimal_parse(s, &v);
   if (r == 1) { fail(rd, "column '%s': '%s' is not a number", c->name, show(s, b)); return; }
   if (r == 2) { fail(rd, "column '%s': '%s' is not allowed (values must be finite numbers)", c->name, show(s, b)); return; }
   if (r == 3) { fail(rd, "column '%s': '%s' is out of the range of a double", c->name, show(s, b)); return; }

@@ -10,8 +10,7 @@
  * line that holds no quote and no lone carriage return, met at a record
  * boundary, is split at its commas here, with libcsv's trimming of spaces
  * and tabs and its empty-is-NULL rule, and fed to the same callbacks; any
- * other line goes through libcsv. Plain decimals of up to 19 significant
- * digits are converted exactly by core/decimal.h; the rest by strtod. */
+ * other line goes through libcsv. Numbers are read by core/decimal.h. */
 #include "policy/scores_csv.h"
 
 #include "core/decimal.h"
@@ -89,45 +88,10 @@ static long find_episode(reader *rd, const char *s) {
   return -1;
 }
 
-/* s as [+-]digits[.digits][(e|E)[+-]digits] with at most 19 significant
- * digits w and a decimal exponent p, converted exactly by core/decimal.h.
- * 0 when s is not of this form or that path declines (the caller then
- * uses strtod). */
-static int decimal(const char *s, double *out) {
-  const char *q = s;
-  int neg = *q == '-', any = 0, nd = 0;
-  long p = 0;
-  uint64_t w = 0;
-  if (*q == '+' || *q == '-') q++;
-  for (; *q >= '0' && *q <= '9'; q++, any = 1) {
-    if (w == 0 && *q == '0') continue;
-    if (nd++ == 19) return 0;
-    w = w * 10 + (uint64_t)(*q - '0');
-  }
-  if (*q == '.')
-    for (q++; *q >= '0' && *q <= '9'; q++, any = 1) {
-      p--;
-      if (w == 0 && *q == '0') continue;
-      if (nd++ == 19) return 0;
-      w = w * 10 + (uint64_t)(*q - '0');
-    }
-  if (!any) return 0;
-  if (*q == 'e' || *q == 'E') {
-    int eneg = *++q == '-', ed = 0;
-    long e = 0;
-    if (*q == '+' || *q == '-') q++;
-    for (; *q >= '0' && *q <= '9'; q++)
-      if (++ed > 4) return 0;
-      else e = e * 10 + (*q - '0');
-    if (ed == 0) return 0;
-    p += eneg ? -e : e;
-  }
-  if (*q != '\0') return 0;
-  return ope_decimal_to_double(w, (int)p, neg, out);
-}
-
+/* A finite number: the decimal grammar (core/decimal.h), or any other form
+ * strtod reads (hex, for one). 0 when s is none. */
 static int parse_number(const char *s, double *out) {
-  if (decimal(s, out)) return 1;
+  if (ope_decimal_parse(s, out) == 0) return 1;
   char *end;
   errno = 0;
   double v = strtod(s, &end);

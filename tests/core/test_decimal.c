@@ -1,4 +1,4 @@
-/* core/decimal: every value it converts is the double strtod gives, bit
+/* core/decimal: the grammar reads what strtod reads; every value it converts is the double strtod gives, bit
  * for bit, over mantissas of 1 to 19 digits and powers of ten from -30 to
  * 30 (random, plus edges: 2^53 +- 1, 2^64 - 1, half-way cases); it
  * declines rather than guess, and it handles the common cases itself. */
@@ -70,10 +70,32 @@ static void test_edges(void **state) {
   assert_false(ope_decimal_to_double(12345678901234567890u, 40, 0, &v));
 }
 
+/* The grammar: what it reads equals strtod; what it refuses, it names. */
+static void test_parse(void **state) {
+  (void)state;
+  const char *ok[] = {"0", "-0", "+1.5", "1.", ".5", "0.30000000000000004", "1e-7",
+                      "123456789012345678901234", "2.2250738585072014e-308", "4.9e-324",
+                      "1.7976931348623157e308", "0.1000000000000000055511151231257827"};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    double v, want = strtod(ok[i], NULL);
+    assert_int_equal(ope_decimal_parse(ok[i], &v), 0);
+    assert_memory_equal(&v, &want, sizeof v);
+  }
+  double v;
+  assert_int_equal(ope_decimal_parse("", &v), 1);
+  assert_int_equal(ope_decimal_parse("1e", &v), 1);
+  assert_int_equal(ope_decimal_parse("0x1p-2", &v), 1);
+  assert_int_equal(ope_decimal_parse("1,5", &v), 1);
+  assert_int_equal(ope_decimal_parse("-inf", &v), 2);
+  assert_int_equal(ope_decimal_parse("NaN", &v), 2);
+  assert_int_equal(ope_decimal_parse("1e400", &v), 3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_random),
     cmocka_unit_test(test_edges),
+    cmocka_unit_test(test_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
