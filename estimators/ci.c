@@ -265,8 +265,7 @@ static ope_status bootstrap(const ope_ci_config *cfg,
   for (size_t e = 0; e < n_est; e++) {
     ope_estimate *o = &out[e];
     if (o->flag != OPE_EST_DEFINED) {
-      snprintf(o->note + strlen(o->note), sizeof o->note - strlen(o->note),
-               "%sno interval for an undefined estimate", o->note[0] ? "; " : "");
+      ope_est_note_add(o, "no interval for an undefined estimate");
       continue;
     }
     size_t m = 0;
@@ -274,12 +273,9 @@ static ope_status bootstrap(const ope_ci_config *cfg,
       double v = rep[b * n_est + e];
       if (!isnan(v)) sorted[m++] = v;
     }
-    if (m < B) {
-      size_t len = strlen(o->note);
-      snprintf(o->note + len, sizeof o->note - len,
-               "%s%zu of %zu bootstrap resamples were undefined and left out",
-               len ? "; " : "", B - m, B);
-    }
+    if (m < B)
+      ope_est_note_add(o, "%zu of %zu bootstrap resamples were undefined and left out", B - m,
+                       B);
     if (m == 0 || m * 2 < B) continue;
     qsort(sorted, m, sizeof(double), cmp_double);
     o->has_ci = 1;

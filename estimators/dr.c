@@ -711,12 +711,6 @@ ope_status ope_dr_fqe_ensemble_interval(const ope_dataset *ds,
   return st;
 }
 
-/* Append text to an estimate's note ("a; b"). */
-static void note_append(ope_estimate *e, const char *text) {
-  size_t len = strlen(e->note);
-  snprintf(e->note + len, sizeof e->note - len, "%s%s", len ? "; " : "", text);
-}
-
 ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
                                   const ope_policy_scores *pe,
                                   const ope_fqe_config *fqe, double gamma,
@@ -734,15 +728,14 @@ ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
                    : (int)fmin(fmin((double)ci->n_boot, OPE_FQE_REFIT_MAX), budget);
   int done = 0, n_def = 0;
   double lo = NAN, hi = NAN;
-  char text[160];
   for (size_t k = 0; k < n; k++) {
     ope_estimate *e = &est[k];
     if (e->est == &ope_est_magic && e->has_ci)
-      note_append(e, "interval holds the fitted Q and the blend fixed");
+      ope_est_note_add(e, "interval holds the fitted Q and the blend fixed");
     if ((e->est != &ope_est_dm && e->est != &ope_est_fqe) || e->flag != OPE_EST_DEFINED)
       continue;
     if (!refit && !ensemble) {
-      note_append(e, "interval resamples start states under the one fitted Q "
+      ope_est_note_add(e, "interval resamples start states under the one fitted Q "
                      "(the network is not refitted per resample)");
       continue;
     }
@@ -757,7 +750,7 @@ ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
     }
     if (n_def * 2 < B) {
       e->has_ci = 0;
-      note_append(e, "no interval: FQE is undefined on most resamples");
+      ope_est_note_add(e, "no interval: FQE is undefined on most resamples");
       continue;
     }
     e->has_ci = 1;
@@ -765,12 +758,11 @@ ope_status ope_dr_refit_intervals(const ope_dataset *ds, const ope_policy *pi,
     e->ci_high = hi;
     e->ci_method = "bootstrap";
     if (ensemble)
-      snprintf(text, sizeof text, "value +- t sd of %d neural FQE refits on episode "
-               "resamples, each with its own network seed", n_def);
+      ope_est_note_add(e, "value +- t sd of %d neural FQE refits on episode resamples, each "
+                       "with its own network seed", n_def);
     else
-      snprintf(text, sizeof text, "bootstrap refits %s FQE on each of %d resamples",
-               ope_fqe_kind_name(fc.kind), B);
-    note_append(e, text);
+      ope_est_note_add(e, "bootstrap refits %s FQE on each of %d resamples",
+                       ope_fqe_kind_name(fc.kind), B);
   }
   return OPE_OK;
 }

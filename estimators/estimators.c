@@ -5,6 +5,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +165,18 @@ void ope_est_merge(size_t k, const double *sum_a, const double *ls_a,
     sum_out[j] = s;
     ls_out[j] = m;
   }
+}
+
+void ope_est_note_add(ope_estimate *e, const char *fmt, ...) {
+  size_t len = strlen(e->note);
+  if (len > 0 && len + 2 < sizeof e->note) {
+    memcpy(e->note + len, "; ", 3);
+    len += 2;
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->note + len, sizeof e->note - len, fmt, ap);
+  va_end(ap);
 }
 
 void ope_est_point(const ope_estimator *est, const ope_est_stats *s,

@@ -164,6 +164,10 @@ typedef struct ope_estimate {
   char note[256];          /* a warning or why there is no interval; may be empty */
 } ope_estimate;
 
+/* Append to e->note, after "; " when it is not empty (cut at its size). */
+void ope_est_note_add(ope_estimate *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Point estimate of est from its stats (c_i = 1) into out (the interval
  * fields are cleared). */
 void ope_est_point(const ope_estimator *est, const ope_est_stats *s,

@@ -132,17 +132,9 @@ static ope_status eval_policy(const ope_dataset *ds, const ope_eval_behavior *be
       ope_estimate *e = &out->est[n_run];
       char own[sizeof e->note];
       memcpy(own, e->note, sizeof own);
-      size_t cap = sizeof e->note - 1, a = strlen(q.warning), b = strlen(own);
-      if (a > cap) a = cap;
-      memcpy(e->note, q.warning, a);
-      if (q.defined && b > 0 && a + 2 < cap) {
-        memcpy(e->note + a, "; ", 2);
-        a += 2;
-        if (b > cap - a) b = cap - a;
-        memcpy(e->note + a, own, b);
-        a += b;
-      }
-      e->note[a] = '\0';
+      e->note[0] = '\0';
+      ope_est_note_add(e, "%s", q.warning);
+      if (q.defined && own[0]) ope_est_note_add(e, "%s", own);
     }
     run[n_run++] = want[k];
   }
