@@ -99,12 +99,18 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s,
   return 0;
 }
 
-int cli_parse_double(const char *cmd, const char *opt, const char *s,
-                     double lo, double hi, double *out) {
+/* s as a whole finite real: 1 and *v, else 0. */
+static int read_real(const char *s, double *v) {
   char *end;
   errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+  *v = strtod(s, &end);
+  return !errno && end != s && !*end && isfinite(*v);
+}
+
+int cli_parse_double(const char *cmd, const char *opt, const char *s,
+                     double lo, double hi, double *out) {
+  double v;
+  if (!read_real(s, &v) || v < lo || v > hi)
     return cli_usage_error(cmd, "--%s: '%s' is not a number in [%g, %g]", opt,
                            s, lo, hi);
   *out = v;
@@ -113,11 +119,8 @@ int cli_parse_double(const char *cmd, const char *opt, const char *s,
 
 int cli_parse_positive(const char *cmd, const char *opt, const char *s,
                        double hi, int hi_in, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v) || !(v > 0) || v > hi ||
-      (v == hi && !hi_in)) {
+  double v;
+  if (!read_real(s, &v) || !(v > 0) || v > hi || (v == hi && !hi_in)) {
     if (isinf(hi))
       return cli_usage_error(cmd, "--%s: '%s' is not a number > 0", opt, s);
     return cli_usage_error(cmd, "--%s: '%s' is not a number in (0, %g%c", opt, s,
